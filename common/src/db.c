@@ -1,0 +1,148 @@
+/*
+ * db.c - PostgreSQL connections and migrations (see db.h).
+ */
+#include "txlane/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "txlane/embedded.h"
+#include "txlane/health.h"
+#include "txlane/log.h"
+
+/* Any constant works; it only has to be the same for every migrating process. */
+#define DB_MIGRATE_LOCK_KEY "7478616e65" /* "txlane" */
+
+PGconn *db_connect(const char *dsn, const char *program, char *errstr, size_t errstr_size) {
+    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+    const char *values[] = {dsn, program, "5", NULL};
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        snprintf(errstr, errstr_size, "could not connect to postgresql: %s",
+                 PQerrorMessage(conn));
+        /* libpq messages end in a newline */
+        size_t len = strlen(errstr);
+        while (len > 0 && (errstr[len - 1] == '\n' || errstr[len - 1] == ' '))
+            errstr[--len] = '\0';
+        PQfinish(conn);
+        return NULL;
+    }
+    PQsetNoticeProcessor(conn, NULL, NULL);
+    return conn;
+}
+
+static void db_set_error(PGconn *conn, const PGresult *res, char *errstr, size_t errstr_size) {
+    const char *msg = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+    if (msg == NULL || msg[0] == '\0')
+        msg = PQerrorMessage(conn);
+    snprintf(errstr, errstr_size, "%s", msg);
+    size_t len = strlen(errstr);
+    while (len > 0 && (errstr[len - 1] == '\n' || errstr[len - 1] == ' '))
+        errstr[--len] = '\0';
+}
+
+int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *errstr,
+            size_t errstr_size) {
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = 0;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        db_set_error(conn, res, errstr, errstr_size);
+        rc = TXL_EDB;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int db_ping(PGconn *conn) {
+    for (int tries = 0; tries < 2; tries++) {
+        PGresult *res = PQexec(conn, "SELECT 1");
+        int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+        PQclear(res);
+        if (ok) {
+            health_set(HEALTH_POSTGRES, 1);
+            return 0;
+        }
+        if (PQstatus(conn) == CONNECTION_BAD)
+            PQreset(conn);
+    }
+    health_set(HEALTH_POSTGRES, 0);
+    return TXL_EDB;
+}
+
+/* 1 if version is recorded, 0 if not, negative on error. */
+static int db_migration_applied(PGconn *conn, const char *version, char *errstr,
+                                size_t errstr_size) {
+    const char *params[] = {version};
+    PGresult *res = PQexecParams(conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
+                                 NULL, params, NULL, NULL, 0);
+    int rc;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_set_error(conn, res, errstr, errstr_size);
+        rc = TXL_EDB;
+    } else {
+        rc = PQntuples(res) > 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int db_migration_apply(PGconn *conn, const txl_embedded_file_t *mig, char *errstr,
+                              size_t errstr_size) {
+    char msg[512];
+    if (db_exec(conn, "BEGIN", 0, NULL, errstr, errstr_size) != 0)
+        return TXL_EDB;
+    /* the migration file may hold many statements: simple query protocol */
+    PGresult *res = PQexec(conn, mig->data);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_set_error(conn, res, msg, sizeof(msg));
+        snprintf(errstr, errstr_size, "migration %s failed: %s", mig->name, msg);
+        PQclear(res);
+        PQclear(PQexec(conn, "ROLLBACK"));
+        return TXL_EDB;
+    }
+    PQclear(res);
+    const char *params[] = {mig->name};
+    if (db_exec(conn, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, params, errstr,
+                errstr_size) != 0 ||
+        db_exec(conn, "COMMIT", 0, NULL, errstr, errstr_size) != 0) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        return TXL_EDB;
+    }
+    return 0;
+}
+
+int db_migrate(PGconn *conn, int *applied, char *errstr, size_t errstr_size) {
+    int rc;
+    *applied = 0;
+    if (db_exec(conn, "SELECT pg_advisory_lock(" DB_MIGRATE_LOCK_KEY ")", 0, NULL, errstr,
+                errstr_size) != 0)
+        return TXL_EDB;
+    rc = db_exec(conn,
+                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                 " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                 0, NULL, errstr, errstr_size);
+    for (size_t i = 0; rc == 0 && i < txl_sql_migrations_count; i++) {
+        const txl_embedded_file_t *mig = &txl_sql_migrations[i];
+        int done = db_migration_applied(conn, mig->name, errstr, errstr_size);
+        if (done < 0) {
+            rc = done;
+            break;
+        }
+        if (done)
+            continue;
+        rc = db_migration_apply(conn, mig, errstr, errstr_size);
+        if (rc == 0) {
+            (*applied)++;
+            log_info("migration applied", LF_S("version", mig->name));
+        }
+    }
+    char unlock_err[256];
+    if (db_exec(conn, "SELECT pg_advisory_unlock(" DB_MIGRATE_LOCK_KEY ")", 0, NULL, unlock_err,
+                sizeof(unlock_err)) != 0 &&
+        rc == 0) {
+        snprintf(errstr, errstr_size, "%s", unlock_err);
+        rc = TXL_EDB;
+    }
+    return rc;
+}
