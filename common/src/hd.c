@@ -157,14 +157,14 @@ int hd_path_parse(const char *path, uint32_t *indices, size_t cap, size_t *n) {
     if (*p++ != 'm')
         return TXL_EINVAL;
     while (*p != '\0') {
-        uint32_t value = 0;
+        uint64_t value = 0; /* < 2^31 before each digit, so never overflows */
         size_t digits = 0;
         if (*p++ != '/')
             return TXL_EINVAL;
         if (*p == '0' && p[1] >= '0' && p[1] <= '9')
             return TXL_EINVAL; /* leading zero */
         for (; *p >= '0' && *p <= '9'; p++, digits++) {
-            value = value * 10 + (uint32_t)(*p - '0');
+            value = value * 10 + (uint64_t)(*p - '0');
             if (value >= HD_HARDENED)
                 return TXL_ERANGE;
         }
@@ -178,7 +178,7 @@ int hd_path_parse(const char *path, uint32_t *indices, size_t cap, size_t *n) {
             return TXL_EINVAL;
         if (count == cap)
             return TXL_ERANGE;
-        indices[count++] = value;
+        indices[count++] = (uint32_t)value;
     }
     *n = count;
     return 0;
