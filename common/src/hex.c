@@ -6,6 +6,11 @@
  */
 #include "txlane/hex.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "txlane/xmalloc.h"
+
 static const char hex_digits[16] = "0123456789abcdef";
 
 void hex_encode(const uint8_t *in, size_t n, char *out) {
@@ -43,5 +48,20 @@ int hex_decode(const char *s, size_t slen, uint8_t *out, size_t out_cap, size_t 
     for (size_t i = 0; i < n; i++)
         out[i] = (uint8_t)(hex_digit_value(s[2 * i]) << 4 | hex_digit_value(s[2 * i + 1]));
     *out_len = n;
+    return 0;
+}
+
+int hex_decode_0x_alloc(const char *s, uint8_t **out, size_t *out_len) {
+    size_t slen = strlen(s);
+    *out = NULL;
+    if (slen < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        return TXL_EINVAL;
+    uint8_t *buf = xmalloc(slen / 2);
+    int rc = hex_decode(s, slen, buf, slen / 2, out_len);
+    if (rc != 0) {
+        free(buf);
+        return TXL_EINVAL;
+    }
+    *out = buf;
     return 0;
 }

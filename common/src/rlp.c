@@ -150,17 +150,17 @@ static int rlp_enc_reserve(rlp_enc_t *enc, size_t n) {
 }
 
 void rlp_enc_bytes(rlp_enc_t *enc, const uint8_t *p, size_t n) {
-    if (rlp_enc_reserve(enc, RLP_HEADER_MAX + n) == 0)
+    if (rlp_enc_reserve(enc, rlp_bytes_len(p, n)) == 0)
         enc->len += rlp_put_bytes(enc->buf + enc->len, p, n);
 }
 
 void rlp_enc_u64(rlp_enc_t *enc, uint64_t v) {
-    if (rlp_enc_reserve(enc, RLP_U64_MAX_LEN) == 0)
+    if (rlp_enc_reserve(enc, rlp_u64_len(v)) == 0)
         enc->len += rlp_put_u64(enc->buf + enc->len, v);
 }
 
 void rlp_enc_uint256(rlp_enc_t *enc, const uint256_t *v) {
-    if (rlp_enc_reserve(enc, RLP_U256_MAX_LEN) == 0)
+    if (rlp_enc_reserve(enc, rlp_uint256_len(v)) == 0)
         enc->len += rlp_put_uint256(enc->buf + enc->len, v);
 }
 

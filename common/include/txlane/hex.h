@@ -3,7 +3,7 @@
  *
  * Encoding is lower-case without a prefix. Decoding accepts an optional
  * "0x"/"0X" prefix and either case of digits; it never writes past out_cap.
- * No allocation; thread-safe.
+ * Only hex_decode_0x_alloc() allocates. Thread-safe.
  */
 #ifndef TXLANE_HEX_H
 #define TXLANE_HEX_H
@@ -21,6 +21,11 @@ void hex_encode(const uint8_t *in, size_t n, char *out);
  * TXL_EINVAL on odd length or a non-hex char (including NUL), TXL_ENOSPACE if
  * the bytes exceed out_cap. */
 TXL_WUR int hex_decode(const char *s, size_t slen, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* Decodes a NUL-terminated "0x"/"0X" + hex string into a new buffer that the
+ * caller frees (also when *out_len is 0). Returns 0, or TXL_EINVAL (missing
+ * prefix, odd length, non-hex) with *out set to NULL. */
+TXL_WUR int hex_decode_0x_alloc(const char *s, uint8_t **out, size_t *out_len);
 
 /* Value of one hex digit, or -1 if c is not [0-9a-fA-F]. */
 int hex_digit_value(char c);
