@@ -10,6 +10,7 @@
 
 #include "txlane/base58.h"
 #include "txlane/hex.h"
+#include "unit_test.h"
 
 static const char *const base58_pairs[][2] = {
     {"", ""},
@@ -97,17 +98,11 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("base58");
     TCase *tc = tcase_create("base58");
-    SRunner *sr;
-    int failed;
 
     tcase_add_loop_test(tc, test_pairs, 0, (int)(sizeof base58_pairs / sizeof base58_pairs[0]));
     tcase_add_test(tc, test_check_address);
     tcase_add_test(tc, test_bad_chars);
     tcase_add_test(tc, test_limits);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

@@ -13,7 +13,7 @@
 
 #include "txlane/bip39.h"
 #include "txlane/hd.h"
-#include "vector_file.h"
+#include "unit_test.h"
 
 #define ABANDON11                                                                              \
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon"
@@ -184,8 +184,6 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("bip39");
     TCase *tc = tcase_create("bip39");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_vectors);
     tcase_add_test(tc, test_word_index);
@@ -194,9 +192,5 @@ int main(void) {
     tcase_add_test(tc, test_from_entropy_limits);
     tcase_add_test(tc, test_seed_from_files);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

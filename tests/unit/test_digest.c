@@ -10,6 +10,7 @@
 
 #include "txlane/digest.h"
 #include "txlane/hex.h"
+#include "unit_test.h"
 
 static void check_hex(const uint8_t *got, size_t n, const char *want) {
     char buf[2 * 64 + 1];
@@ -60,17 +61,11 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("digest");
     TCase *tc = tcase_create("known answers");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_sha256_abc);
     tcase_add_test(tc, test_hash160_empty);
     tcase_add_test(tc, test_hmac_sha512_rfc4231);
     tcase_add_test(tc, test_pbkdf2_sha512);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

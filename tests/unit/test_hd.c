@@ -14,7 +14,7 @@
 #include "txlane/bip39.h"
 #include "txlane/hd.h"
 #include "txlane/secure.h"
-#include "vector_file.h"
+#include "unit_test.h"
 
 /* Checks that node formats as xpub (and as xprv if given) and that both parse back. */
 static void check_node_strings(const hd_node_t *node, const char *xpub, const char *xprv) {
@@ -184,9 +184,11 @@ START_TEST(test_xkey_misuse) {
                        "xWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
     const char *xpub = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoC"
                        "u1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+    /* The group order n of secp256k1. */
     static const uint8_t order[32] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
-        0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
+        0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
     uint8_t prv_raw[128], pub_raw[128], raw[78];
     char s[HD_XKEY_BUF + 8];
     size_t n = 0;
@@ -272,8 +274,6 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("hd");
     TCase *tc = tcase_create("hd");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_bip32_vectors);
     tcase_add_test(tc, test_ethereum_lanes);
@@ -281,9 +281,5 @@ int main(void) {
     tcase_add_test(tc, test_xkey_misuse);
     tcase_add_test(tc, test_derive_misuse);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "txlane/secret_file.h"
+#include "unit_test.h"
 
 static char tmp_path[64];
 
@@ -93,16 +94,10 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("secret_file");
     TCase *tc = tcase_create("secret_file");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_read_trim);
     tcase_add_test(tc, test_modes);
     tcase_add_test(tc, test_refused);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }
