@@ -10,8 +10,12 @@
 #include "txlane/health.h"
 #include "txlane/log.h"
 
-/* Any constant works; it only has to be the same for every migrating process. */
-#define DB_MIGRATE_LOCK_KEY "7478616e65" /* "txlane" */
+
+#define DB_MIGRATE_LOCK_KEY "7478160501" /* any constant shared by every migrating process */
+
+static void db_notice_ignore(void *arg, const char *message) {
+    (void)arg, (void)message;
+}
 
 PGconn *db_connect(const char *dsn, const char *program, char *errstr, size_t errstr_size) {
     const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
@@ -27,7 +31,7 @@ PGconn *db_connect(const char *dsn, const char *program, char *errstr, size_t er
         PQfinish(conn);
         return NULL;
     }
-    PQsetNoticeProcessor(conn, NULL, NULL);
+    PQsetNoticeProcessor(conn, db_notice_ignore, NULL);
     return conn;
 }
 

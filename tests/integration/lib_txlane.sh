@@ -8,7 +8,7 @@
 #   txl_test_init NAME          database txlane_NAME, topics NAME.*, folder; exports the env
 #   txl_start_worker PROG PORT  starts build/services/txlane-PROG in the background (log in folder)
 #   txl_wait_ready PORT [SECS]  waits for /readyz to answer 200
-#   txl_stop_worker PROG        SIGTERM, waits (5 s bound) and returns the exit status
+#   txl_stop_worker PROG        SIGTERM, waits (5 s bound), sets TXL_EXIT to the exit status
 #   txl_fail MSG                prints "FAIL: MSG" and exits 1
 set -euo pipefail
 
@@ -37,7 +37,7 @@ txl_pass() {
 }
 
 txl_psql() {
-    psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$TXLANE_STACK_PG_PORT" -U txlane "$@"
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$TXLANE_STACK_PG_PORT" -U txlane "$@"
 }
 
 # Creates a fresh database and topic prefix for test NAME and exports the programs' settings.
@@ -84,21 +84,21 @@ txl_wait_ready() {
     return 1
 }
 
-# SIGTERM the worker and wait at most 5 s; echoes the exit status (124 when it did not exit).
+# SIGTERM the worker and wait at most 5 s; sets TXL_EXIT to its exit status (124 when it did
+# not exit in time). Call it directly, not in $(...): only this shell can wait for the worker.
 txl_stop_worker() {
     local prog="$1" pid="${TXL_PIDS[$1]}" i
     kill -TERM "$pid" 2>/dev/null || true
+    TXL_EXIT=124
     for ((i = 0; i < 50; i++)); do
         if ! kill -0 "$pid" 2>/dev/null; then
-            local rc=0
-            wait "$pid" || rc=$?
+            TXL_EXIT=0
+            wait "$pid" || TXL_EXIT=$?
             unset "TXL_PIDS[$prog]"
-            echo "$rc"
             return 0
         fi
         sleep 0.1
     done
-    echo 124
 }
 
 txl_cleanup() {

@@ -54,8 +54,8 @@ for l in lines:
     assert {"ts", "level", "program", "msg"} <= o.keys(), l
     assert o["program"] == sys.argv[2], l
 PY
-    rc="$(txl_stop_worker "$prog")"
-    [[ "$rc" == 0 ]] || txl_fail "$prog exited $rc on SIGTERM (want 0 within 5 s)"
+    txl_stop_worker "$prog"
+    [[ "$TXL_EXIT" == 0 ]] || txl_fail "$prog exited $TXL_EXIT on SIGTERM (want 0 within 5 s)"
     txl_pass "$prog ready, metrics, clean stop"
     port=$((port + 1))
 done
