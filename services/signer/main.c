@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "txlane/config.h"
-#include "txlane/health.h"
-#include "txlane/kafka.h"
-#include "txlane/log.h"
 #include "txlane/service.h"
+#include "txlane/worker.h"
+
 
 typedef struct {
     cfg_common_t common;
@@ -28,29 +27,23 @@ static const cfg_option_t signer_options[] = {
 int main(int argc, char **argv) {
     signer_config_t cfg;
     service_t svc;
+    worker_t w;
     char errstr[512];
     memset(&cfg, 0, sizeof(cfg));
     int rc = service_start(&svc, "signer", "txlane-signer: signs allocated transactions",
                            signer_options, &cfg, &cfg.common, argc, argv);
     if (rc >= 0)
         return rc;
-
-    health_require(HEALTH_KAFKA);
-    const char *defaults[] = {"group.id", cfg.group, "enable.auto.offset.store", "false", NULL};
-    rd_kafka_conf_t *conf = kafka_conf_new("txlane-signer", defaults, errstr, sizeof(errstr));
-    rd_kafka_t *rk = conf != NULL ? kafka_client_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr))
-                                  : NULL;
-    if (rk == NULL) {
-        fprintf(stderr, "txlane-signer: %s\n", errstr);
+    worker_spec_t spec = {.client_id = "txlane-signer", .group = cfg.group, .pg_dsn = NULL,
+                          .rpc_url = NULL};
+    rc = worker_open(&w, &spec, errstr, sizeof(errstr));
+    if (rc == TXL_ECONFIG) {
+        fprintf(stderr, "txlane-signer: invalid configuration: %s\n", errstr);
+        worker_close(&w);
         return service_finish(&svc, signer_options, &cfg, 2);
     }
-    service_deps_t deps = {.rk = rk};
-    while (service_running()) {
-        service_deps_check(&deps, 2000);
-        health_heartbeat();
-        rd_kafka_poll(rk, 100);
-    }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    while (service_running())
+        worker_tick(&w, 100);
+    worker_close(&w);
     return service_finish(&svc, signer_options, &cfg, 0);
 }

@@ -7,12 +7,9 @@
 #include <string.h>
 
 #include "txlane/config.h"
-#include "txlane/db.h"
-#include "txlane/health.h"
-#include "txlane/kafka.h"
-#include "txlane/log.h"
-#include "txlane/rpc.h"
 #include "txlane/service.h"
+#include "txlane/worker.h"
+
 
 typedef struct {
     cfg_common_t common;
@@ -35,41 +32,23 @@ static const cfg_option_t watcher_options[] = {
 int main(int argc, char **argv) {
     watcher_config_t cfg;
     service_t svc;
+    worker_t w;
     char errstr[512];
     memset(&cfg, 0, sizeof(cfg));
     int rc = service_start(&svc, "watcher", "txlane-watcher: confirms transactions and repairs lanes",
                            watcher_options, &cfg, &cfg.common, argc, argv);
     if (rc >= 0)
         return rc;
-
-    health_require(HEALTH_KAFKA);
-    const char *defaults[] = {"group.id", cfg.group, "enable.auto.offset.store", "false", NULL};
-    rd_kafka_conf_t *conf = kafka_conf_new("txlane-watcher", defaults, errstr, sizeof(errstr));
-    rd_kafka_t *rk = conf != NULL ? kafka_client_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr))
-                                  : NULL;
-    if (rk == NULL) {
-        fprintf(stderr, "txlane-watcher: %s\n", errstr);
+    worker_spec_t spec = {.client_id = "txlane-watcher", .group = cfg.group, .pg_dsn = cfg.pg_dsn,
+                          .rpc_url = cfg.rpc_url};
+    rc = worker_open(&w, &spec, errstr, sizeof(errstr));
+    if (rc == TXL_ECONFIG) {
+        fprintf(stderr, "txlane-watcher: invalid configuration: %s\n", errstr);
+        worker_close(&w);
         return service_finish(&svc, watcher_options, &cfg, 2);
     }
-    health_require(HEALTH_POSTGRES);
-    PGconn *db = NULL;
-    while (service_running() && (db = db_connect(cfg.pg_dsn, "txlane-watcher", errstr,
-                                                  sizeof(errstr))) == NULL) {
-        log_warn("waiting for postgresql", LF_S("error", errstr));
-        health_heartbeat();
-        for (int i = 0; i < 10 && service_running(); i++)
-            rd_kafka_poll(rk, 100);
-    }
-    rpc_client_t *rpc = rpc_client_new(cfg.rpc_url, 5000);
-    service_deps_t deps = {.rk = rk, .db = db, .rpc = rpc};
-    while (service_running()) {
-        service_deps_check(&deps, 2000);
-        health_heartbeat();
-        rd_kafka_poll(rk, 100);
-    }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
-    rpc_client_free(rpc);
-    PQfinish(db);
+    while (service_running())
+        worker_tick(&w, 100);
+    worker_close(&w);
     return service_finish(&svc, watcher_options, &cfg, 0);
 }
