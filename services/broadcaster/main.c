@@ -10,7 +10,6 @@
 #include "txlane/service.h"
 #include "txlane/worker.h"
 
-
 typedef struct {
     cfg_common_t common;
     char *group;
