@@ -44,6 +44,7 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j2
 
 stack_started=0
+# shellcheck disable=SC2317  # called by the EXIT trap
 stop_stack() {
     if [[ $stack_started == 1 && $KEEP_STACK == 0 ]]; then
         echo "== stack down"
@@ -53,9 +54,15 @@ stop_stack() {
 trap stop_stack EXIT
 
 if [[ "$LABELS" != unit ]]; then
-    echo "== stack up"
-    stack_started=1
-    "$ROOT/deploy/local/stack.sh" up
+    if "$ROOT/deploy/local/stack.sh" status >/dev/null 2>&1; then
+        # Someone's stack is already running in this checkout: use it, leave it running.
+        echo "== stack already up (left running afterwards)"
+        "$ROOT/deploy/local/stack.sh" up
+    else
+        echo "== stack up"
+        stack_started=1
+        "$ROOT/deploy/local/stack.sh" up
+    fi
 fi
 
 echo "== ctest -L '$LABELS'"
