@@ -39,10 +39,13 @@ for name, port in workers.items():
     env = s.get("environment", {}) or {}
     if isinstance(env, list):
         env = dict(e.split("=", 1) for e in env)
-    for var in ["KAFKA_BOOTSTRAP_SERVERS", "TXLANE_PG_DSN", "TXLANE_RPC_URL", "TXLANE_CHAIN_ID",
-                "TXLANE_HTTP_PORT"]:
+    for var in ["KAFKA_BOOTSTRAP_SERVERS", "TXLANE_CHAIN_ID", "TXLANE_HTTP_PORT"]:
         if var not in env:
             bad.append(f"{name}: {var} not set")
+    # The signer has neither database nor node access (DESIGN.md section 2).
+    for var in ["TXLANE_PG_DSN", "TXLANE_RPC_URL"]:
+        if (var in env) == (name == "signer"):
+            bad.append(f"{name}: {var} " + ("must not be set" if name == "signer" else "not set"))
     if str(env.get("TXLANE_HTTP_PORT")) != str(port):
         bad.append(f"{name}: TXLANE_HTTP_PORT is {env.get('TXLANE_HTTP_PORT')}, expected {port}")
     has_xpub = "TXLANE_XPUB" in env
