@@ -157,7 +157,11 @@ txl_spawn() {
     read -r pid <"$pidtmp" 2>/dev/null || true
     rm -f "$pidtmp"
     [[ -n "$pid" ]] || txl_die "$name: could not start $1"
-    txl_pid_record "$name" "$pid" || txl_die "$name: exited at once, see $log"
+    if ! txl_pid_record "$name" "$pid"; then
+        sleep 0.2
+        txl_show_log "$name" "$log"
+        txl_die "$name: exited at once (log: $log)"
+    fi
 }
 
 # txl_show_log <component> <log>: the failure report of a component.
