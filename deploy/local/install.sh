@@ -17,7 +17,7 @@ APT_PACKAGES=(
     build-essential cmake pkg-config
     librdkafka-dev libpq-dev libsecp256k1-dev libcurl4-openssl-dev libyajl-dev check
     libmicrohttpd-dev libssl-dev
-    postgresql openjdk-17-jre-headless maven kcat docker-compose curl jq procps python3-jsonschema
+    postgresql openjdk-17-jre-headless maven kcat docker-compose curl jq procps python3-jsonschema python3-yaml
 )
 
 log() { printf 'install: %s\n' "$*" >&2; }

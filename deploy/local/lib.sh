@@ -280,6 +280,25 @@ txl_kafka_ready() {
 
 txl_kafka_stop() { txl_pid_stop kafka "${1:-30}"; }
 
+# txl_kafka_tool <class> <args...>: runs a Kafka admin tool (org.apache.kafka.tools.TopicCommand,
+# ...consumer.group.ConsumerGroupCommand) against the local broker; warnings to stderr.
+txl_kafka_tool() {
+    local class="$1" conf="$TXL_RUN/kafka-tools-log4j.properties"
+    shift
+    mkdir -p "$TXL_RUN"
+    if [[ ! -f "$conf" ]]; then
+        cat >"$conf" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=%p %m (%c)%n
+EOF
+    fi
+    "$(txl_java)" -Xmx256m -Dlog4j.configuration="file:$conf" -cp "$TXL_KAFKA_LIB/*" "$class" \
+        --bootstrap-server "127.0.0.1:$TXL_KAFKA_PORT" "$@"
+}
+
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
 

@@ -23,6 +23,8 @@ usage: deploy/local/stack.sh <command>
   stop-kafka [--kill]      stop Kafka only          start-kafka   start it again and wait
   stop-pg                  stop PostgreSQL (fast)   start-pg      start it again and wait
   stop-node                freeze anvil (SIGSTOP)   cont-node     resume it (SIGCONT)
+  kafka-topics <args>      Kafka's TopicCommand against the stack (e.g. --list, --describe)
+  kafka-groups <args>      Kafka's ConsumerGroupCommand (e.g. --describe --group G: lag)
 
 settings (environment, taken at 'up'): TXLANE_STACK_KAFKA_PORT (19092),
 TXLANE_STACK_KAFKA_CONTROLLER_PORT (19093), TXLANE_STACK_PG_PORT (15432),
@@ -212,6 +214,10 @@ main() {
     cont-node)
         require_up
         txl_pid_signal anvil CONT || txl_die "anvil is not running"
+        ;;
+    kafka-topics) require_up && txl_kafka_tool org.apache.kafka.tools.TopicCommand "$@" ;;
+    kafka-groups)
+        require_up && txl_kafka_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand "$@"
         ;;
     -h | --help | help) usage ;;
     *)
