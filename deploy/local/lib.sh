@@ -32,10 +32,14 @@ txl_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Settings: recorded state wins over the environment, so that down/status/restart-* act on
 # what is actually running even when called with a different environment.
+# With "fresh" (stack.sh up), recorded settings only count while a component still runs:
+# a stack that is fully down starts again with the current environment.
 txl_settings_load() {
     if [[ -f "$TXL_STATE" ]]; then
-        # shellcheck source=/dev/null
-        source "$TXL_STATE"
+        if [[ "${1:-}" != fresh ]] || txl_alive kafka || txl_alive postgres || txl_alive anvil; then
+            # shellcheck source=/dev/null
+            source "$TXL_STATE"
+        fi
     fi
     TXL_KAFKA_PORT="${TXL_KAFKA_PORT:-${TXLANE_STACK_KAFKA_PORT:-19092}}"
     TXL_KAFKA_CONTROLLER_PORT="${TXL_KAFKA_CONTROLLER_PORT:-${TXLANE_STACK_KAFKA_CONTROLLER_PORT:-19093}}"
@@ -398,7 +402,10 @@ EOF
     txl_as_pg mkdir -p "$TXL_PG_BASE/socket"
     txl_as_pg touch "$log"
     # fd 9 (the stack lock) must not leak into the server.
-    if ! txl_as_pg "$bin/pg_ctl" -D "$data" -l "$log" -w -t 30 start >/dev/null 2>&1 9>&-; then
+    # Port and socket on the command line too: they win over a postgresql.conf written with
+    # other settings by an earlier run.
+    if ! txl_as_pg "$bin/pg_ctl" -D "$data" -l "$log" -w -t 30 \
+        -o "-p $TXL_PG_PORT -k $TXL_PG_BASE/socket" start >/dev/null 2>&1 9>&-; then
         txl_show_log postgresql "$log"
         txl_die "postgresql: pg_ctl start failed"
     fi

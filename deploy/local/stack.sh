@@ -135,7 +135,7 @@ cmd_down() {
     if [[ -n "$TXL_PG_BASE" && "$TXL_PG_BASE" != "$TXL_RUN/pg" && "$TXL_PG_BASE" == */txlane-pg-* ]]; then
         rm -rf "$TXL_PG_BASE"
     fi
-    rm -f "$TXL_ENV" "$TXL_STATE" "$TXL_RUN"/*.pid
+    rm -f "$TXL_ENV" "$TXL_STATE" "$TXL_RUN"/*.pid "$TXL_RUN/kafka-tools-log4j.properties"
     txl_log "stack down (logs of this run: $logs)"
 }
 
@@ -187,7 +187,11 @@ main() {
     case "$cmd" in
     up | down | restart-kafka | stop-kafka | start-kafka | stop-pg | start-pg) txl_lock ;;
     esac
-    txl_settings_load
+    if [[ "$cmd" == up ]]; then
+        txl_settings_load fresh
+    else
+        txl_settings_load
+    fi
     case "$cmd" in
     up) cmd_up ;;
     down) cmd_down ;;
