@@ -138,13 +138,7 @@ END_TEST
 
 /* Writes contents to a new temporary file with the given mode; returns its path. */
 static char *tmp_file_write(const char *contents, mode_t mode) {
-    char *path = strdup("/tmp/txlane-test-bip39-XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, contents, strlen(contents)), (ssize_t)strlen(contents));
-    ck_assert_int_eq(fchmod(fd, mode), 0);
-    close(fd);
-    return path;
+    return unit_tmp_file(contents, strlen(contents), mode);
 }
 
 START_TEST(test_seed_from_files) {

@@ -13,17 +13,13 @@
 #include "txlane/secret_file.h"
 #include "unit_test.h"
 
-static char tmp_path[64];
+static char tmp_path[4096];
 
 /* Creates tmp_path with len bytes of data and the given mode. */
 static void tmp_secret_create(const void *data, size_t len, mode_t mode) {
-    int fd;
-    strcpy(tmp_path, "/tmp/txlane-test-secret-XXXXXX");
-    fd = mkstemp(tmp_path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-    ck_assert_int_eq(fchmod(fd, mode), 0);
-    ck_assert_int_eq(close(fd), 0);
+    char *path = unit_tmp_file(data, len, mode);
+    snprintf(tmp_path, sizeof(tmp_path), "%s", path);
+    free(path);
 }
 
 START_TEST(test_read_trim) {

@@ -248,7 +248,7 @@ static size_t build_type2(uint8_t *out, const char *const *items, size_t count) 
     return len + 1;
 }
 
-#define R_OK "a02b03b67e070f45175ce9d07c4512720168bd468a0a3ab8c8e4a0cd2ee60a4b85"
+#define SIG_R_VALID "a02b03b67e070f45175ce9d07c4512720168bd468a0a3ab8c8e4a0cd2ee60a4b85"
 #define S_LOW "a07fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0" /* n/2 */
 #define S_HALF_UP "a07fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a1"
 #define S_HIGH "a0fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364100"
@@ -259,7 +259,7 @@ START_TEST(test_decode_strict) {
     tx_decoded_t dec;
     const char *good[] = {"01", "09", "8477359400", "8506fc23ac00", "825208",
                           "943535353535353535353535353535353535353535",
-                          "880de0b6b3a7640000", "80", "c0", "80", R_OK, S_LOW};
+                          "880de0b6b3a7640000", "80", "c0", "80", SIG_R_VALID, S_LOW};
     const char *items[12];
     size_t n;
     memcpy(items, good, sizeof(good));

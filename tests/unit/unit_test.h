@@ -8,6 +8,8 @@
 #define TXLANE_UNIT_TEST_H
 
 #include <check.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,24 @@ static inline size_t vec_hex(const char *s, uint8_t *out, size_t cap) {
 }
 
 /* Runs every test of s, frees it, and returns the process exit status. */
+/* Writes len bytes to a new file in $TMPDIR (default /tmp) with the given mode and returns
+ * its path; the caller unlinks and frees it. */
+static inline char *unit_tmp_file(const void *data, size_t len, mode_t mode) {
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    size_t cap = strlen(dir) + sizeof("/txlane-test-XXXXXX");
+    char *path = malloc(cap);
+    ck_assert_ptr_nonnull(path);
+    snprintf(path, cap, "%s/txlane-test-XXXXXX", dir);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+    ck_assert_int_eq(fchmod(fd, mode), 0);
+    ck_assert_int_eq(close(fd), 0);
+    return path;
+}
+
 static inline int unit_run(Suite *s) {
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
