@@ -16,10 +16,21 @@
 int worker_open(worker_t *w, const worker_spec_t *spec, char *errstr, size_t errstr_size) {
     memset(w, 0, sizeof(*w));
     health_require(HEALTH_KAFKA);
-    const char *defaults[] = {"group.id", spec->group, "enable.auto.offset.store", "false", NULL};
+    /* Offsets are stored and committed by stream.h only after the effects are
+     * durable; a new group starts from the beginning of the topic. */
+    const char *defaults[] = {"group.id", spec->group,
+                              "enable.auto.offset.store", "false",
+                              "enable.auto.commit", "false",
+                              "auto.offset.reset", "earliest",
+                              "partition.assignment.strategy", "cooperative-sticky",
+                              NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(spec->client_id, defaults, errstr, errstr_size);
     if (conf == NULL)
         return TXL_ECONFIG;
+    if (spec->rebalance_cb != NULL) {
+        rd_kafka_conf_set_rebalance_cb(conf, spec->rebalance_cb);
+        rd_kafka_conf_set_opaque(conf, spec->opaque);
+    }
     w->consumer = kafka_client_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (w->consumer == NULL)
         return TXL_ECONFIG;
@@ -48,7 +59,8 @@ int worker_open(worker_t *w, const worker_spec_t *spec, char *errstr, size_t err
 void worker_tick(worker_t *w, int poll_ms) {
     service_deps_check(&w->deps, WORKER_DEPS_INTERVAL_MS);
     health_heartbeat();
-    rd_kafka_poll(w->consumer, poll_ms);
+    if (poll_ms > 0)
+        rd_kafka_poll(w->consumer, poll_ms);
 }
 
 void worker_close(worker_t *w) {

@@ -10,6 +10,14 @@
 #   txl_wait_ready PORT [SECS]  waits for /readyz to answer 200
 #   txl_stop_worker PROG        SIGTERM, waits (5 s bound), sets TXL_EXIT to the exit status
 #   txl_fail MSG                prints "FAIL: MSG" and exits 1
+#   txl_lane_address I          EIP-55 address of lane I of this test's wallet
+#   txl_fund_lanes N [WEI]      anvil_setBalance for lanes 0..N-1 (default 1000 ETH)
+#   txl_rpc METHOD PARAMS       one JSON-RPC call to the node; prints the result (jq -c)
+#   txl_produce TOPIC FILE      produces FILE's lines to TOPIC (kcat; "key<TAB>value" with -K)
+#   txl_consume TOPIC N [SECS]  prints the first N messages of TOPIC as "partition key value"
+#
+# Every test's wallet is the test mnemonic with a passphrase of its own, so its lanes are addresses
+# no other test (or earlier run) has used on the shared anvil chain.
 set -euo pipefail
 
 TXL_SRC="${TXLANE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -62,6 +70,11 @@ txl_test_init() {
     printf '%s\n' "$TXL_TEST_MNEMONIC" >"$TXL_DIR/mnemonic"
     umask 022
     export TXLANE_MNEMONIC_FILE="$TXL_DIR/mnemonic"
+    head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TXL_DIR/passphrase"
+    export TXLANE_PASSPHRASE_FILE="$TXL_DIR/passphrase"
+    TXLANE_XPUB="$("$TXL_CLI" xpub --mnemonic-file "$TXLANE_MNEMONIC_FILE" \
+        --passphrase-file "$TXLANE_PASSPHRASE_FILE")"
+    export TXLANE_XPUB
     trap txl_cleanup EXIT
 }
 
@@ -106,4 +119,41 @@ txl_cleanup() {
     for prog in "${!TXL_PIDS[@]}"; do
         kill -KILL "${TXL_PIDS[$prog]}" 2>/dev/null || true
     done
+}
+
+txl_lane_address() {
+    "$TXL_CLI" derive --xpub "$TXLANE_XPUB" --index "$1" | awk '{print $2}'
+}
+
+txl_rpc() {
+    local method="$1" params="${2:-[]}" answer
+    answer="$(curl -sf -H 'content-type: application/json' \
+        -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$method\",\"params\":$params}" \
+        "$TXLANE_RPC_URL")" || txl_fail "rpc $method: node unreachable"
+    if [[ "$(jq -r 'has("error")' <<<"$answer")" == true ]]; then
+        txl_fail "rpc $method: $(jq -c .error <<<"$answer")"
+    fi
+    jq -c .result <<<"$answer"
+}
+
+txl_fund_lanes() {
+    local n="$1" wei="${2:-1000000000000000000000}" addr idx=0 hexwei
+    hexwei="$(python3 -c "print(hex($wei))")"
+    while read -r _ addr; do
+        txl_rpc anvil_setBalance "[\"$addr\",\"$hexwei\"]" >/dev/null
+        idx=$((idx + 1))
+    done < <("$TXL_CLI" derive --xpub "$TXLANE_XPUB" --index 0 --count "$n")
+    [[ $idx == "$n" ]] || txl_fail "funded $idx of $n lanes"
+}
+
+txl_produce() {
+    local topic="$1" file="$2"
+    shift 2
+    kcat -P -b "$KAFKA_BOOTSTRAP_SERVERS" -t "$topic" -X partitioner=murmur2_random "$@" "$file"
+}
+
+txl_consume() {
+    local topic="$1" n="$2" secs="${3:-30}"
+    timeout "$secs" kcat -C -b "$KAFKA_BOOTSTRAP_SERVERS" -t "$topic" -o beginning -c "$n" \
+        -f '%p %k %s\n' -q
 }

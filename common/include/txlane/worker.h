@@ -17,6 +17,10 @@ typedef struct {
     const char *group;     /* consumer group */
     const char *pg_dsn;    /* NULL: the program uses no database */
     const char *rpc_url;   /* NULL: the program talks to no node */
+    /* Optional consumer rebalance callback (stream_rebalance_cb) and its opaque. */
+    void (*rebalance_cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque);
+    void *opaque;
 } worker_spec_t;
 
 typedef struct {
@@ -34,7 +38,8 @@ typedef struct {
  */
 int worker_open(worker_t *w, const worker_spec_t *spec, char *errstr, size_t errstr_size) TXL_WUR;
 
-/* One turn of an idle loop: readiness checks, heartbeat, consumer poll. */
+/* One turn of an idle loop: readiness checks, heartbeat, and (poll_ms > 0)
+ * a consumer poll. Programs that consume with stream.h call it with 0. */
 void worker_tick(worker_t *w, int poll_ms);
 
 /* Closes the consumer (leaving the group), the database and the client. */
