@@ -104,6 +104,32 @@ static void stream_batch_commit(stream_t *s, int sync) {
     rd_kafka_topic_partition_list_destroy(offs);
 }
 
+/* Hands the batch back to Kafka: seeks each partition to the batch's first
+ * offset so the messages are read again (by this consumer while it holds the
+ * partition, else by the next owner), then drops it uncommitted. */
+static void stream_batch_unread(stream_t *s) {
+    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new((int)s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        rd_kafka_message_t *m = s->batch[i];
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(offs, topic, m->partition);
+        if (tp == NULL) {
+            tp = rd_kafka_topic_partition_list_add(offs, topic, m->partition);
+            tp->offset = m->offset;
+        } else if (m->offset < tp->offset) {
+            tp->offset = m->offset;
+        }
+    }
+    rd_kafka_error_t *error = rd_kafka_seek_partitions(s->rk, offs, 2000);
+    if (error != NULL) {
+        log_warn("could not seek back", LF_S("error", rd_kafka_error_string(error)));
+        rd_kafka_error_destroy(error);
+    }
+    rd_kafka_topic_partition_list_destroy(offs);
+    stream_batch_drop(s);
+}
+
 /* Processes the batch in hand until on_batch succeeds (then commits) or the
  * program is asked to stop (then drops it uncommitted). Returns the number of
  * messages committed. */
@@ -115,6 +141,15 @@ static size_t stream_batch_process(stream_t *s, int sync) {
         int rc = s->h.on_batch(s->h.ctx, s->batch, s->n);
         if (rc == 0)
             break;
+        if (rc == TXL_EFENCED) {
+            metric_inc(s->m_retries);
+            log_info("batch handed back: its partitions' lanes are not available here",
+                     LF_U("messages", s->n));
+            stream_batch_unread(s);
+            if (!sync)
+                stream_sleep_ms(STREAM_BACKOFF_MIN_MS);
+            return 0;
+        }
         if (!service_running() || kafka_fatal) {
             log_warn("stopping with an unfinished batch; it will be redelivered",
                      LF_U("messages", s->n), LF_ERR(rc));

@@ -15,7 +15,10 @@
  * (asynchronously; synchronously on revocation and close). When it returns
  * an error the same batch is handed back after a capped backoff, until it
  * succeeds or the program is asked to stop (then nothing is committed: the
- * messages are redelivered to whoever owns the partitions next).
+ * messages are redelivered to whoever owns the partitions next). When it
+ * returns TXL_EFENCED (this instance cannot do the work now, e.g. it lost the
+ * resources the messages need) the batch is handed back at once: the
+ * consumer seeks back to it and nothing is committed.
  *
  * Rebalancing: both the COOPERATIVE (incremental) and the EAGER protocols.
  * On revocation the batch in hand is processed and committed first (DESIGN
