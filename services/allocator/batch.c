@@ -109,7 +109,9 @@ static void batch_parse(allocator_t *a, alloc_item_t *it) {
     payout_limits_t limits = {.gas_limit_max = (uint64_t)cfg->gas_limit_max,
                               .lanes = (int)cfg->lanes};
     it->lane = -1;
-    it->reason = payout_request_parse(it->m->payload, it->m->len, &limits, &it->req, it->detail,
+    /* A null value (tombstone) is parsed as empty input: not JSON. */
+    const char *payload = it->m->payload != NULL ? it->m->payload : "";
+    it->reason = payout_request_parse(payload, it->m->len, &limits, &it->req, it->detail,
                                       sizeof it->detail);
     if (it->reason != PAYOUT_OK)
         return;
