@@ -67,8 +67,8 @@ def corpus_invalid():
                 continue
             reason, _, msg = line.partition(b"\t")
             reason = reason.decode()
-            # Skip what a kcat line cannot carry, and lane cases (they depend on the partition).
-            if reason in ("ok", "bad_lane") or not msg or b"\t" in msg:
+            # Skip what a kcat line cannot carry. (The corpus lanes are out of range for any count.)
+            if reason == "ok" or not msg or b"\t" in msg:
                 continue
             cases.append((reason, msg))
     return cases
