@@ -144,9 +144,8 @@ int main(int argc, char **argv) {
         exit_code = 2;
         goto cleanup;
     }
-    signer_init(&sg);
+    signer_init(&sg, producer);
     sg.kr = kr;
-    sg.producer = producer;
     sg.worker = &w;
     sg.tx_type = tx_type;
     sg.chain_id = (uint64_t)cfg.chain_id;

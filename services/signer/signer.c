@@ -34,7 +34,11 @@ static const char *const signer_codes[SIGNER_REJECT_COUNT_] = {
     [SIGNER_REJECT_LANE_MISMATCH] = "lane_mismatch",
     [SIGNER_REJECT_WRONG_CHAIN] = "wrong_chain",
     [SIGNER_REJECT_INVALID_TX] = "invalid_tx",
+    [SIGNER_REJECT_OVERSIZED] = "oversized",
 };
+
+/* Bytes librdkafka adds to key and value in its size check (record framing). */
+#define SIGNER_RECORD_OVERHEAD 512
 
 const char *signer_reject_code(signer_reject_t reason) {
     if ((unsigned)reason >= SIGNER_REJECT_COUNT_)
@@ -42,7 +46,14 @@ const char *signer_reject_code(signer_reject_t reason) {
     return signer_codes[reason];
 }
 
-void signer_init(signer_t *sg) {
+void signer_init(signer_t *sg, producer_t *producer) {
+    char value[32];
+    size_t size = sizeof(value);
+    sg->producer = producer;
+    sg->message_max = 1000000; /* librdkafka's default */
+    if (rd_kafka_conf_get(rd_kafka_conf(producer_handle(producer)), "message.max.bytes", value,
+                          &size) == RD_KAFKA_CONF_OK)
+        sg->message_max = (size_t)strtoull(value, NULL, 10);
     jbuf_init(&sg->j);
     sg->raw_cap = 1024;
     sg->raw = xmalloc(sg->raw_cap);
@@ -227,6 +238,13 @@ static int signer_handle(signer_t *sg, const rd_kafka_message_t *rkm) {
     s.created_ms = m.created_ms;
     jbuf_reset(&sg->j);
     msg_signed_encode(&s, &sg->j);
+    if (sg->j.len + ADDRESS_STR_LEN + SIGNER_RECORD_OVERHEAD > sg->message_max) {
+        /* would stall the partition: the producer can never deliver it */
+        snprintf(detail, sizeof(detail), "the signed message has %zu bytes, above %zu",
+                 sg->j.len, sg->message_max - ADDRESS_STR_LEN - SIGNER_RECORD_OVERHEAD);
+        rc = signer_reject(sg, rkm, &m, 1, SIGNER_REJECT_OVERSIZED, detail);
+        goto done;
+    }
     char key[ADDRESS_STR_LEN + 1];
     address_format(&m.from, key);
     rc = producer_send(sg->producer, sg->topic_signed, key, ADDRESS_STR_LEN, sg->j.buf, sg->j.len,

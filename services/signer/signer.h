@@ -25,6 +25,7 @@ typedef enum {
     SIGNER_REJECT_LANE_MISMATCH,   /* from is the address of another lane than "lane" */
     SIGNER_REJECT_WRONG_CHAIN,     /* chain_id differs from TXLANE_CHAIN_ID */
     SIGNER_REJECT_INVALID_TX,      /* the fields do not make a valid transaction */
+    SIGNER_REJECT_OVERSIZED,       /* the signed message would exceed Kafka's message size */
     SIGNER_REJECT_COUNT_
 } signer_reject_t;
 
@@ -35,6 +36,7 @@ typedef struct {
     tx_type_t tx_type;
     uint64_t chain_id; /* 0: any */
     const char *topic_signed, *topic_status, *topic_dlq;
+    size_t message_max; /* largest signed message the producer accepts (message.max.bytes) */
 
     jbuf_t j;           /* scratch for encoding */
     uint8_t *raw;       /* scratch for raw transactions */
@@ -48,9 +50,10 @@ typedef struct {
 /* Stable lower-case code of a reason, e.g. "wrong_chain". */
 const char *signer_reject_code(signer_reject_t reason);
 
-/* Sets up sg's scratch buffers and metrics (the other members are the
- * caller's to fill). Release with signer_clear. */
-void signer_init(signer_t *sg);
+/* Sets up sg's scratch buffers and metrics, and message_max from the
+ * producer's configuration (the other members are the caller's to fill).
+ * Release with signer_clear. */
+void signer_init(signer_t *sg, producer_t *producer);
 void signer_clear(signer_t *sg);
 
 /* stream_handlers_t.on_batch: signs or rejects every message, then waits

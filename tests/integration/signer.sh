@@ -3,8 +3,8 @@
 # (EIP-1559, then a legacy EIP-155 run that resumes from the committed offsets); each raw
 # transaction recovers to its lane address, carries exactly the allocated fields and hashes to
 # the message's hash; anvil mines one of each type. A foreign `from`, a lane mismatch, garbage,
-# another chain and an invalid fee pair land in the DLQ with their reasons (plus "rejected" status
-# events) while the signer keeps signing. A group-readable mnemonic file is refused (exit 2, one
+# another chain, an invalid fee pair and a signed message too large for Kafka land in the DLQ with
+# their reasons (plus "rejected" status events) while the signer keeps signing. A group-readable mnemonic file is refused (exit 2, one
 # line), and no 64-hex-digit secret ever reaches the signer's log.
 source "$(dirname "$0")/lib_txlane.sh"
 txl_test_init signer
@@ -50,6 +50,8 @@ for nonce in range(6):
         out.append(("bad_message", "this is not JSON {\"request_id\": \"garbage\""))
         out.append(("wrong_chain", msg(4, 99, chain_id=chain + 1)))
         out.append(("invalid_tx", msg(4, 98, max_priority_fee_per_gas="200000000000")))
+    if nonce == 2 and tag == "legacy":  # signed, it would exceed KAFKA_MESSAGE_MAX_BYTES=10000
+        out.append(("oversized", msg(5, 97, data="0x" + "ab" * 4800, gas_limit=200000)))
 for kind, m in out:
     key = m["from"] if isinstance(m, dict) else "garbage"
     text = json.dumps(m) if isinstance(m, dict) else m
@@ -92,17 +94,23 @@ txl_stop_worker signer
 [[ "$TXL_EXIT" == 0 ]] || txl_fail "signer exited $TXL_EXIT on SIGTERM"
 txl_pass "run 1: $good1 signed, $bad1 rejected, clean stop"
 
-# run 2: legacy, lanes 5-7, the same group: resumes after the committed offsets
+# run 2: legacy, lanes 5-7, the same group: resumes after the committed offsets; with a small
+# Kafka message size a signed message too large to produce goes to the DLQ instead of stalling
 python3 "$TXL_DIR/gen.py" "$lanes_file" "$TXLANE_CHAIN_ID" 5 8 legacy >"$TXL_DIR/run2.tsv"
 good2="$(grep -c '^good' "$TXL_DIR/run2.tsv")"
 cut -f2- "$TXL_DIR/run2.tsv" >"$TXL_DIR/run2.kv"
 txl_produce "$TXLANE_TOPIC_ALLOCATED" "$TXL_DIR/run2.kv" -l -K $'\t' || txl_fail "produce run 2"
-TXLANE_TX_TYPE=legacy txl_start_worker signer "$PORT"
+TXLANE_TX_TYPE=legacy KAFKA_MESSAGE_MAX_BYTES=10000 txl_start_worker signer "$PORT"
 txl_wait_ready "$PORT" 60 || txl_fail "legacy signer not ready"
 total=$((good1 + good2))
 txl_consume "$TXLANE_TOPIC_SIGNED" "$total" 60 >/dev/null ||
     txl_fail "fewer than $total signed messages within 60 s"
+bad2="$(grep -vc '^good' "$TXL_DIR/run2.tsv")"
+txl_consume "$TXLANE_TOPIC_DLQ" "$((bad1 + bad2))" 30 >/dev/null ||
+    txl_fail "fewer than $((bad1 + bad2)) DLQ entries"
 metrics="$(curl -sf "http://127.0.0.1:$PORT/metrics")"
+grep -q '^txlane_signer_rejected_total{reason="oversized"} 1$' <<<"$metrics" ||
+    txl_fail "rejected_total{oversized} is not 1"
 grep -q "^txlane_signer_signed_total $good2\$" <<<"$metrics" ||
     txl_fail "legacy run signed_total is not $good2 (offsets not resumed?)"
 txl_stop_worker signer
@@ -163,8 +171,9 @@ for line in open(f"{d}/dlq.tsv"):
     dlq[e["reason"]] = e
 assert set(dlq) == set(bad), f"DLQ reasons {sorted(dlq)}, want {sorted(bad)}"
 for reason, e in dlq.items():
-    assert e["raw"] == bad[reason], (reason, e["raw"])
-    assert e["truncated"] is False and e["program"] == "signer" and e["detail"], e
+    assert e["raw"] == bad[reason][:4096], (reason, e["raw"])
+    assert e["truncated"] is (len(bad[reason]) > 4096) and e["raw_len"] == len(bad[reason]), e
+    assert e["program"] == "signer" and e["detail"], e
     assert e["topic"].endswith(".allocated") and e["offset"] >= 0 and e["partition"] >= 0, e
 assert "not one of the 8 lanes" in dlq["unknown_lane"]["detail"], dlq["unknown_lane"]
 assert "chain" in dlq["wrong_chain"]["detail"]
