@@ -14,7 +14,6 @@ PORT=29291
 txl_test_init signer_bench
 "$TXL_CLI" topics >/dev/null || txl_fail "could not create the topics"
 export TXLANE_LANES="$LANES"
-export TXLANE_GROUP="$TXLANE_GROUP_PREFIX.signer"
 
 "$TXL_CLI" derive --xpub "$TXLANE_XPUB" --index 0 --count "$LANES" >"$TXL_DIR/lanes.txt"
 python3 - "$TXL_DIR/lanes.txt" "$TXLANE_CHAIN_ID" "$N" >"$TXL_DIR/allocated.kv" <<'PY'
@@ -30,7 +29,7 @@ for i in range(n):
          "chain_id": chain, "attempt": 0, "created_ms": 1700000000000}
     print(f"{lanes[lane]}\t{json.dumps(m, separators=(',', ':'))}")
 PY
-txl_produce "$TXLANE_TOPIC_ALLOCATED" "$TXL_DIR/allocated.kv" -l -K $'\t' ||
+txl_produce "$TXLANE_TOPIC_ALLOCATED" "$TXL_DIR/allocated.kv" -K $'\t' ||
     txl_fail "could not load the allocated topic"
 echo "loaded $N allocated messages over $LANES lanes into $TXLANE_TOPIC_ALLOCATED"
 

@@ -11,7 +11,6 @@ txl_test_init signer
 
 "$TXL_CLI" topics >/dev/null || txl_fail "could not create the topics"
 export TXLANE_LANES=8
-export TXLANE_GROUP="$TXLANE_GROUP_PREFIX.signer"
 export TXLANE_CHAIN_ID
 export TXLANE_LOG_LEVEL=debug # every signed tx logged: the secret check below sees the most
 PORT=29201
@@ -61,7 +60,7 @@ python3 "$TXL_DIR/gen.py" "$lanes_file" "$TXLANE_CHAIN_ID" 0 5 eip1559 >"$TXL_DI
 good1="$(grep -c '^good' "$TXL_DIR/run1.tsv")"
 bad1="$(grep -vc '^good' "$TXL_DIR/run1.tsv")"
 cut -f2- "$TXL_DIR/run1.tsv" >"$TXL_DIR/run1.kv"
-txl_produce "$TXLANE_TOPIC_ALLOCATED" "$TXL_DIR/run1.kv" -l -K $'\t' || txl_fail "produce run 1"
+txl_produce "$TXLANE_TOPIC_ALLOCATED" "$TXL_DIR/run1.kv" -K $'\t' || txl_fail "produce run 1"
 
 # refused: a mnemonic file that group and others may read
 cp "$TXLANE_MNEMONIC_FILE" "$TXL_DIR/mnemonic.open"
@@ -99,7 +98,7 @@ txl_pass "run 1: $good1 signed, $bad1 rejected, clean stop"
 python3 "$TXL_DIR/gen.py" "$lanes_file" "$TXLANE_CHAIN_ID" 5 8 legacy >"$TXL_DIR/run2.tsv"
 good2="$(grep -c '^good' "$TXL_DIR/run2.tsv")"
 cut -f2- "$TXL_DIR/run2.tsv" >"$TXL_DIR/run2.kv"
-txl_produce "$TXLANE_TOPIC_ALLOCATED" "$TXL_DIR/run2.kv" -l -K $'\t' || txl_fail "produce run 2"
+txl_produce "$TXLANE_TOPIC_ALLOCATED" "$TXL_DIR/run2.kv" -K $'\t' || txl_fail "produce run 2"
 TXLANE_TX_TYPE=legacy KAFKA_MESSAGE_MAX_BYTES=10000 txl_start_worker signer "$PORT"
 txl_wait_ready "$PORT" 60 || txl_fail "legacy signer not ready"
 total=$((good1 + good2))
