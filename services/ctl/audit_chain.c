@@ -94,7 +94,7 @@ int audit_chain_open(audit_t *a, const char *rpc_url, long timeout_ms) {
 
 void audit_check_lane_counts(audit_t *a) {
     long long total_mined = 0, total_accounted = 0, awaiting = 0, unmined = 0, allocated = 0;
-    if (a->rpc == NULL)
+    if (a->rpc == NULL || a->checks[AUDIT_C7A_MINED].error)
         return;
     for (size_t i = 0; i < a->n_lanes; i++) {
         audit_lane_t *l = &a->lanes[i];

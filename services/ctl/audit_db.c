@@ -26,6 +26,25 @@ PGresult *audit_query(audit_t *a, audit_check_id_t c, const char *sql, int npara
     return res;
 }
 
+/* audit_query with $1 = examples_max and up to two more text parameters. */
+static PGresult *audit_query_examples(audit_t *a, audit_check_id_t c, const char *sql,
+                                      const char *p2, const char *p3) {
+    char limit[24];
+    snprintf(limit, sizeof(limit), "%zu", a->examples_max);
+    const char *params[3] = {limit, p2, p3};
+    return audit_query(a, c, sql, p3 != NULL ? 3 : p2 != NULL ? 2 : 1, params);
+}
+
+/* Takes the violation count and the JSON array of examples from row 0, and
+ * notes how many lanes/txs (col_affected) they touch. */
+static void audit_take_violations(audit_t *a, audit_check_id_t c, PGresult *res, int col_count,
+                                  int col_examples, int col_affected, const char *what) {
+    audit_count(a, c, strtoull(PQgetvalue(res, 0, col_count), NULL, 10));
+    audit_examples_json(a, c, PQgetvalue(res, 0, col_examples));
+    if (strcmp(PQgetvalue(res, 0, col_affected), "0") != 0)
+        audit_note(a, c, "%s %s affected", PQgetvalue(res, 0, col_affected), what);
+}
+
 int audit_scan(audit_t *a, audit_check_id_t c, const char *sql, int nparams,
                const char *const *params, void (*on_row)(void *ctx, PGresult *row), void *ctx) {
     int rc = 0;
@@ -126,10 +145,7 @@ static const char audit_requests_sql[] =
     " (SELECT count(*) FROM txs WHERE request_id IS NULL)";
 
 void audit_check_requests(audit_t *a) {
-    char limit[24];
-    snprintf(limit, sizeof(limit), "%zu", a->examples_max);
-    const char *params[1] = {limit};
-    PGresult *res = audit_query(a, AUDIT_C1_REQUESTS, audit_requests_sql, 1, params);
+    PGresult *res = audit_query_examples(a, AUDIT_C1_REQUESTS, audit_requests_sql, NULL, NULL);
     if (res == NULL)
         return;
     unsigned long long orphans = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
@@ -202,18 +218,12 @@ static const char audit_nonces_sql[] =
     " FROM p";
 
 void audit_check_nonces(audit_t *a) {
-    char limit[24];
-    snprintf(limit, sizeof(limit), "%zu", a->examples_max);
-    const char *params[1] = {limit};
-    PGresult *res = audit_query(a, AUDIT_C2_NONCES, audit_nonces_sql, 1, params);
+    PGresult *res = audit_query_examples(a, AUDIT_C2_NONCES, audit_nonces_sql, NULL, NULL);
     if (res == NULL)
         return;
     audit_summary(a, AUDIT_C2_NONCES, "%s lane(s), %s nonce(s) allocated; %s external range(s)",
                   PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
-    audit_count(a, AUDIT_C2_NONCES, strtoull(PQgetvalue(res, 0, 0), NULL, 10));
-    audit_examples_json(a, AUDIT_C2_NONCES, PQgetvalue(res, 0, 2));
-    if (strcmp(PQgetvalue(res, 0, 1), "0") != 0)
-        audit_note(a, AUDIT_C2_NONCES, "%s lane(s) affected", PQgetvalue(res, 0, 1));
+    audit_take_violations(a, AUDIT_C2_NONCES, res, 0, 2, 1, "lane(s)");
     PQclear(res);
 }
 
@@ -265,7 +275,7 @@ static const char audit_forward_sql[] =
     " FROM p";
 
 void audit_check_forward(audit_t *a) {
-    char limit[24], *from, *to;
+    char *from, *to;
     size_t n = sizeof(audit_transitions) / sizeof(audit_transitions[0]);
     size_t cap = 16;
     for (size_t i = 0; i < n; i++)
@@ -283,18 +293,13 @@ void audit_check_forward(audit_t *a) {
     }
     snprintf(from + fl, cap - fl, "}");
     snprintf(to + tl, cap - tl, "}");
-    snprintf(limit, sizeof(limit), "%zu", a->examples_max);
-    const char *params[3] = {limit, from, to};
-    PGresult *res = audit_query(a, AUDIT_C6_FORWARD, audit_forward_sql, 3, params);
+    PGresult *res = audit_query_examples(a, AUDIT_C6_FORWARD, audit_forward_sql, from, to);
     free(from);
     free(to);
     if (res == NULL)
         return;
     audit_summary(a, AUDIT_C6_FORWARD, "%s event(s) of transactions read",
                   PQgetvalue(res, 0, 3));
-    audit_count(a, AUDIT_C6_FORWARD, strtoull(PQgetvalue(res, 0, 0), NULL, 10));
-    audit_examples_json(a, AUDIT_C6_FORWARD, PQgetvalue(res, 0, 2));
-    if (strcmp(PQgetvalue(res, 0, 1), "0") != 0)
-        audit_note(a, AUDIT_C6_FORWARD, "%s transaction(s) affected", PQgetvalue(res, 0, 1));
+    audit_take_violations(a, AUDIT_C6_FORWARD, res, 0, 2, 1, "transaction(s)");
     PQclear(res);
 }

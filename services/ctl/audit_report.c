@@ -83,39 +83,42 @@ void audit_fail(audit_t *a, audit_check_id_t c, const char *fmt, ...) {
     va_end(ap);
 }
 
+static void audit_vnote(audit_check_t *k, const char *fmt, va_list ap) {
+    audit_push(&k->notes, &k->n_notes, audit_vformat(fmt, ap));
+}
+
+static void audit_vsummary(audit_check_t *k, const char *fmt, va_list ap) {
+    free(k->summary);
+    k->summary = audit_vformat(fmt, ap);
+}
+
 void audit_note(audit_t *a, audit_check_id_t c, const char *fmt, ...) {
-    audit_check_t *k = &a->checks[c];
     va_list ap;
     va_start(ap, fmt);
-    audit_push(&k->notes, &k->n_notes, audit_vformat(fmt, ap));
+    audit_vnote(&a->checks[c], fmt, ap);
     va_end(ap);
 }
 
 void audit_summary(audit_t *a, audit_check_id_t c, const char *fmt, ...) {
-    audit_check_t *k = &a->checks[c];
     va_list ap;
     va_start(ap, fmt);
-    free(k->summary);
-    k->summary = audit_vformat(fmt, ap);
+    audit_vsummary(&a->checks[c], fmt, ap);
     va_end(ap);
 }
 
 void audit_error(audit_t *a, audit_check_id_t c, const char *fmt, ...) {
-    audit_check_t *k = &a->checks[c];
-    k->error = 1;
     va_list ap;
+    a->checks[c].error = 1;
     va_start(ap, fmt);
-    audit_push(&k->notes, &k->n_notes, audit_vformat(fmt, ap));
+    audit_vnote(&a->checks[c], fmt, ap);
     va_end(ap);
 }
 
 void audit_skip(audit_t *a, audit_check_id_t c, const char *fmt, ...) {
-    audit_check_t *k = &a->checks[c];
-    k->skipped = 1;
     va_list ap;
+    a->checks[c].skipped = 1;
     va_start(ap, fmt);
-    free(k->summary);
-    k->summary = audit_vformat(fmt, ap);
+    audit_vsummary(&a->checks[c], fmt, ap);
     va_end(ap);
 }
 
@@ -154,8 +157,10 @@ static const char *const audit_status_names[] = {"PASS", "FAIL", "SKIP", "ERROR"
 
 static void audit_print_text(const audit_t *a, int ok, int failed) {
     printf("txlane audit: database %s", PQdb(a->conn));
-    if (!a->db_only)
+    if (a->rpc != NULL)
         printf(", chain %llu at block %llu", a->chain_id, a->block);
+    else if (!a->db_only)
+        printf(", node unreachable");
     printf("%s\n\n", a->final ? " (--final)" : "");
     for (int c = 0; c < AUDIT_CHECKS; c++) {
         const audit_check_t *k = &a->checks[c];
@@ -186,7 +191,7 @@ static void audit_print_json(const audit_t *a, int ok) {
     jbuf_key_str(&j, "database", PQdb(a->conn));
     jbuf_key(&j, "final");
     jbuf_bool(&j, a->final);
-    if (!a->db_only) {
+    if (a->rpc != NULL) {
         jbuf_key_u64(&j, "chain_id", a->chain_id);
         jbuf_key_u64(&j, "block", a->block);
     }

@@ -73,7 +73,7 @@ typedef struct {
     /* results */
     audit_chain_tx_t *list;
     size_t n_list, cap_list;
-    unsigned long long n_txs, n_decoded;
+    unsigned long long n_txs, n_decoded, n_distinct;
 } audit_scan_t;
 
 static const char *const audit_state_names[] = {"created",   "pending",   "submitted",
@@ -216,6 +216,7 @@ static void audit_attempt(audit_scan_t *s, const char *raw_hex, const char *hash
             return;
         }
     }
+    s->n_distinct++;
     t->cands = xrealloc(t->cands, (t->n_cands + 1) * sizeof(audit_cand_t));
     audit_cand_t *c = &t->cands[t->n_cands++];
     memset(c, 0, sizeof(*c));
@@ -412,13 +413,17 @@ void audit_check_transactions(audit_t *a) {
     audit_chain_tx_free(&s.cur);
     free(s.data);
     if (rc == 0)
-        audit_summary(a, AUDIT_C3_ATTEMPTS, "%llu transaction(s), %llu signed attempt(s) decoded",
-                      s.n_txs, s.n_decoded);
+        audit_summary(a, AUDIT_C3_ATTEMPTS,
+                      "%llu transaction(s), %llu distinct signed attempt(s) decoded (%llu raws)",
+                      s.n_txs, s.n_distinct, s.n_decoded);
     if (a->rpc == NULL) {
         /* --db-only, or the node could not be reached (recorded already) */
     } else if (rc != 0) {
         audit_error(a, AUDIT_C7B_RECEIPTS, "not checked: the transactions could not be read");
-    } else if (audit_read_receipts(a, &s) == 0) {
+        audit_error(a, AUDIT_C7A_MINED, "not checked: the transactions could not be read");
+    } else if (audit_read_receipts(a, &s) != 0) {
+        audit_error(a, AUDIT_C7A_MINED, "not checked: the receipts could not be read");
+    } else {
         size_t n = 0;
         for (size_t i = 0; i < s.n_list; i++) {
             audit_judge(a, &s.list[i]);

@@ -66,14 +66,21 @@ static int audit_run(audit_t *a, const ctl_env_t *env, int json) {
         return 1;
     }
     /* the first statement takes the snapshot; the chain head is read after it */
-    if (audit_load_lanes(a) == 0 && !a->db_only)
-        (void)audit_chain_open(a, env->rpc_url, (long)env->rpc_timeout_ms);
-    if (a->db_only) {
-        audit_skip(a, AUDIT_C4_USED, "not checked (--db-only)");
-        audit_skip(a, AUDIT_C7A_MINED, "not checked (--db-only)");
-        audit_skip(a, AUDIT_C7B_RECEIPTS, "not checked (--db-only)");
-        audit_skip(a, AUDIT_C7C_RECIPIENTS, "not checked (--db-only)");
+    if (audit_load_lanes(a) != 0) {
+        /* nothing else can be read in this transaction: say why and stop */
+        const audit_check_t *k = &a->checks[AUDIT_C2_NONCES];
+        fprintf(stderr, "txlane audit: could not read the lanes (is the schema migrated?): %s\n",
+                k->n_notes > 0 ? k->notes[0] : "unknown error");
+        PQfinish(a->conn);
+        a->conn = NULL;
+        return 1;
     }
+    static const audit_check_id_t chain_checks[] = {AUDIT_C4_USED, AUDIT_C7A_MINED,
+                                                    AUDIT_C7B_RECEIPTS, AUDIT_C7C_RECIPIENTS};
+    for (size_t i = 0; a->db_only && i < sizeof(chain_checks) / sizeof(chain_checks[0]); i++)
+        audit_skip(a, chain_checks[i], "not checked (--db-only)");
+    if (!a->db_only)
+        (void)audit_chain_open(a, env->rpc_url, (long)env->rpc_timeout_ms);
     audit_check_requests(a);
     audit_check_nonces(a);
     audit_check_transactions(a);

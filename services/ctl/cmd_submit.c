@@ -282,17 +282,20 @@ static int submit_from_flags(submit_run_t *run, const submit_args_t *a, jbuf_t *
         printf("request_id %s\n", a->request_id);
         return 0;
     }
-    for (long long n = 1; n <= a->count && !submit_stop; n++) {
+    long long n = 1;
+    int rc = 0;
+    for (; n <= a->count && rc == 0; n++) {
         snprintf(id, sizeof(id), "%s-%lld", a->prefix, n);
         if (a->random_recipients)
             submit_random_address(to);
         submit_build(j, a, id, a->random_recipients ? to : a->to);
         submit_throttle(run, a->rate, n - 1);
-        if (submit_send(run, a, id, j->buf, j->len, a->lane) != 0)
-            return -1;
+        rc = submit_send(run, a, id, j->buf, j->len, a->lane);
     }
-    printf("request ids %s-1 .. %s-%lld\n", a->prefix, a->prefix, a->count);
-    return 0;
+    /* the ids handed to the producer (all of them unless stopped early) */
+    if (run->queued > 0)
+        printf("request ids %s-1 .. %s-%lld\n", a->prefix, a->prefix, rc == 0 ? n - 1 : n - 2);
+    return rc;
 }
 
 static int submit_from_file(submit_run_t *run, const submit_args_t *a) {
