@@ -235,7 +235,7 @@ static int submit_stalled(const submit_run_t *run, long long timeout_s) {
  * stall is noticed here rather than inside producer_send. 0, or -1 to stop. */
 static int submit_send(submit_run_t *run, const submit_args_t *a, const char *key,
                        const char *value, size_t len, long long lane) {
-    while (rd_kafka_outq_len(run->rk) > 100000 && !submit_stop) {
+    while (rd_kafka_outq_len(run->rk) > 50000 && !submit_stop) {
         rd_kafka_poll(run->rk, 100);
         submit_progress(run, 0);
         if (submit_stalled(run, a->timeout_s)) {
@@ -348,6 +348,7 @@ static int submit_from_file(submit_run_t *run, const submit_args_t *a) {
 
 /* Waits for every delivery report; returns 0 when all were accepted. */
 static int submit_wait(submit_run_t *run, const submit_args_t *a) {
+    run->last_ack_ms = service_now_ms();
     while (!submit_stop && producer_outstanding(run->p) > 0 && rd_kafka_outq_len(run->rk) > 0) {
         rd_kafka_poll(run->rk, 100);
         submit_progress(run, 0);
