@@ -33,6 +33,8 @@ expect_exit 0 "submit one" "$T" submit --to "$to_ok" --value 1.5gwei --request-i
     --metadata '{"order": 7}'
 grep -q '^request_id cli-one$' "$TXL_DIR/out" || txl_fail "submit did not print the request id"
 grep -q '^accepted 1 of 1 request(s)' "$TXL_DIR/out" || txl_fail "submit one: $(cat "$TXL_DIR/out")"
+expect_exit 0 "submit 2eth" "$T" submit --to "$to_ok" --value 2eth --request-id cli-eth
+expect_exit 0 "submit hex wei" "$T" submit --to "$to_ok" --value 0x10 --request-id cli-hex
 expect_exit 0 "submit pinned" "$T" submit --to "$to_ok" --value 5 --request-id cli-pinned \
     --lane 6 --gas-limit 30000
 cat >"$TXL_DIR/payouts.jsonl" <<EOF
@@ -65,6 +67,8 @@ expect_exit 2 "wrong EIP-55 case" "$T" submit --to "$bad_case" --value 1
 grep -qi checksum "$TXL_DIR/err" || txl_fail "bad checksum: $(cat "$TXL_DIR/err")"
 expect_exit 2 "short --to" "$T" submit --to 0x1234 --value 1
 expect_exit 2 "bad --value" "$T" submit --to "$to_ok" --value -5
+expect_exit 2 "a fraction of a wei" "$T" submit --to "$to_ok" --value 1.5wei
+expect_exit 2 "more decimals than gwei has" "$T" submit --to "$to_ok" --value 1.0000000001gwei
 expect_exit 2 "lane out of range" "$T" submit --to "$to_ok" --value 1 --lane 8
 expect_exit 2 "token and data" "$T" submit --to "$to_ok" --value 1 --token "$to_ok" --data 0x00
 expect_exit 2 "metadata not an object" "$T" submit --to "$to_ok" --value 1 --metadata '[1]'
@@ -74,12 +78,15 @@ expect_exit 1 "missing topic" env TXLANE_TOPIC_REQUESTS="$TXLANE_TOPIC_REQUESTS.
 txl_pass "submit: bad flags exit 2, a missing topic exits 1"
 
 txl_consume_all "$TXLANE_TOPIC_REQUESTS" >"$TXL_DIR/topic"
-total=$((1 + 1 + 4 + N + 20))
+total=$((1 + 2 + 1 + 4 + N + 20))
 [[ "$(wc -l <"$TXL_DIR/topic")" == "$total" ]] ||
     txl_fail "topic holds $(wc -l <"$TXL_DIR/topic") messages, want $total"
 one="$(awk -F'\t' '$2 == "cli-one"' "$TXL_DIR/topic")"
 [[ "$(cut -f3 <<<"$one" | jq -r '.to, .value_wei, .metadata.order' | paste -sd' ')" == \
     "$to_ok 1500000000 7" ]] || txl_fail "cli-one: $one"
+[[ "$(awk -F'\t' '$2 == "cli-eth" || $2 == "cli-hex"' "$TXL_DIR/topic" | cut -f3 |
+    jq -r .value_wei | sort | paste -sd' ')" == "16 2000000000000000000" ]] ||
+    txl_fail "amounts with units"
 pinned="$(awk -F'\t' '$2 == "cli-pinned"' "$TXL_DIR/topic")"
 [[ "$(cut -f1 <<<"$pinned")" == $((6 % P)) ]] || txl_fail "pinned lane 6 on partition ${pinned%%$'\t'*}"
 [[ "$(cut -f3 <<<"$pinned" | jq -c '[.lane, .gas_limit]')" == '[6,"30000"]' ]] ||
