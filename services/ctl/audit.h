@@ -61,6 +61,7 @@ typedef struct {
     long long mined;         /* the node's mined count at the audit block; -1 unknown */
     long long ours_mined;    /* confirmed/cancelled txs one of whose attempts is mined */
     long long awaiting;      /* pending/submitted txs one of whose attempts is mined */
+    long long failed_mined;  /* failed txs one of whose attempts (their cancel) is mined */
     long long foreign;       /* nonces below mined whose tx has no attempt mined */
 } audit_lane_t;
 

@@ -7,7 +7,8 @@
  * took the lane), D = its txs confirmed or cancelled, X = the nonces recorded
  * in lane_external_nonces (used outside txlane, skipped by the allocator),
  * Q = in-flight txs one of whose attempts is already mined (the watcher has
- * not confirmed them yet):
+ * not confirmed them yet); a failed payout whose nonce its cancel filled counts
+ * as cancelled:
  *
  *     M - F = D + X + Q,   and with --final also Q = 0.
  *
@@ -99,7 +100,7 @@ void audit_check_lane_counts(audit_t *a) {
     for (size_t i = 0; i < a->n_lanes; i++) {
         audit_lane_t *l = &a->lanes[i];
         long long used = l->mined - l->first;
-        long long accounted = l->done + l->external + l->awaiting;
+        long long accounted = l->done + l->failed_mined + l->external + l->awaiting;
         allocated += l->next - l->first;
         total_mined += used > 0 ? used : 0;
         total_accounted += accounted;
@@ -114,8 +115,8 @@ void audit_check_lane_counts(audit_t *a) {
                        "lane %lld %s: %lld nonce(s) mined from first_nonce %lld, txlane accounts "
                        "for %lld (%lld confirmed/cancelled, %lld external, %lld awaiting "
                        "confirmation): %lld %s",
-                       l->id, l->address, used, l->first, accounted, l->done, l->external,
-                       l->awaiting, used > accounted ? used - accounted : accounted - used,
+                       l->id, l->address, used, l->first, accounted, l->done + l->failed_mined,
+                       l->external, l->awaiting, used > accounted ? used - accounted : accounted - used,
                        used > accounted ? "used by transactions txlane did not send or record"
                                         : "recorded as mined but not mined");
         if (a->final && l->awaiting > 0)

@@ -69,7 +69,7 @@ typedef struct {
     size_t data_len;
     unsigned long long chain_id;
     char tx_hash[67];
-    int hash_matched, n_attempts;
+    int hash_matched, n_raws; /* of the tx being scanned */
     /* results */
     audit_chain_tx_t *list;
     size_t n_list, cap_list;
@@ -127,7 +127,7 @@ static void audit_tx_begin(audit_scan_t *s, PGresult *row) {
     s->open = 1;
     s->n_txs++;
     s->hash_matched = 0;
-    s->n_attempts = 0;
+    s->n_raws = 0;
     t->tx_id = atoll(PQgetvalue(row, 0, SC_TX_ID));
     t->lane_id = atoll(PQgetvalue(row, 0, SC_LANE));
     t->nonce = atoll(PQgetvalue(row, 0, SC_NONCE));
@@ -173,6 +173,7 @@ static void audit_attempt(audit_scan_t *s, const char *raw_hex, const char *hash
         snprintf(what, sizeof(what), "txs.raw");
     size_t n = strlen(raw_hex) / 2;
     uint8_t *raw = xmalloc(n + 1);
+    s->n_raws++;
     tx_decoded_t dec;
     eth_address_t sender;
     if (hex_decode(raw_hex, strlen(raw_hex), raw, n + 1, &n) != 0 || tx_decode(raw, n, &dec) != 0) {
@@ -235,7 +236,7 @@ static void audit_tx_end(audit_scan_t *s) {
         return;
     s->open = 0;
     char name[256];
-    if (s->n_attempts > 0 && s->tx_hash[0] != '\0' && !s->hash_matched)
+    if (s->n_raws > 0 && s->tx_hash[0] != '\0' && !s->hash_matched)
         audit_fail(a, AUDIT_C3_ATTEMPTS, "%s: tx_hash %s is the hash of none of its attempts",
                    audit_tx_name(t, name, sizeof(name)), s->tx_hash);
     int keep = 0;
@@ -268,7 +269,6 @@ static void audit_on_row(void *ctx, PGresult *row) {
             audit_attempt(s, PQgetvalue(row, 0, SC_TX_RAW), NULL, -1, 0);
     }
     if (!PQgetisnull(row, 0, SC_ATTEMPT)) {
-        s->n_attempts++;
         audit_attempt(s, PQgetvalue(row, 0, SC_A_RAW), PQgetvalue(row, 0, SC_A_HASH),
                       atoi(PQgetvalue(row, 0, SC_ATTEMPT)),
                       PQgetvalue(row, 0, SC_A_CANCEL)[0] == 't');
@@ -370,6 +370,8 @@ static void audit_judge(audit_t *a, audit_chain_tx_t *t) {
         return;
     }
     if (t->state == TS_FAILED) {
+        if (m != NULL && lane != NULL)
+            lane->failed_mined++;
         if (m != NULL && m->payout && !m->noop)
             audit_fail(a, AUDIT_C7B_RECEIPTS, "%s is failed, but its payout attempt #%d was mined "
                                               "(the recipient was paid)",

@@ -316,7 +316,7 @@ static int submit_from_file(submit_run_t *run, const submit_args_t *a) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         size_t blank = 0;
-        while (blank < (size_t)len && strchr(" \t\r\f\v", line[blank]) != NULL)
+        while (blank < (size_t)len && line[blank] != '\0' && strchr(" \t\r\f\v", line[blank]))
             blank++;
         if (blank == (size_t)len)
             continue;
