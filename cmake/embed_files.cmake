@@ -1,8 +1,11 @@
 # Writes a C source that embeds files as NUL-terminated byte arrays:
 #   const txl_embedded_file_t <VAR>[] = {{"<basename>", bytes, len}, ...};
 #   const size_t <VAR>_count;
-# Invoked as: cmake -DOUT=<file.c> -DVAR=<name> -DFILES="<a;b;...>" -P embed_files.cmake
-# Files are embedded in the order given (callers sort them).
+# Invoked as: cmake -DOUT=<file.c> -DVAR=<name> -DGLOB=<dir/*.sql> -P embed_files.cmake
+# (a glob rather than a list: a list would be split into several arguments)
+# Files are embedded in name order.
+file(GLOB FILES "${GLOB}")
+list(SORT FILES)
 set(_body "")
 set(_table "")
 set(_i 0)

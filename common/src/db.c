@@ -4,11 +4,13 @@
 #include "txlane/db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "txlane/embedded.h"
 #include "txlane/health.h"
 #include "txlane/log.h"
+#include "txlane/xmalloc.h"
 
 
 #define DB_MIGRATE_LOCK_KEY "7478160501" /* any constant shared by every migrating process */
@@ -149,4 +151,126 @@ int db_migrate(PGconn *conn, int *applied, char *errstr, size_t errstr_size) {
         rc = TXL_EDB;
     }
     return rc;
+}
+
+PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   char *errstr, size_t errstr_size) {
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        db_set_error(conn, res, errstr, errstr_size);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+int db_begin(PGconn *conn, char *errstr, size_t errstr_size) {
+    return db_exec(conn, "BEGIN", 0, NULL, errstr, errstr_size);
+}
+
+int db_commit(PGconn *conn, char *errstr, size_t errstr_size) {
+    return db_exec(conn, "COMMIT", 0, NULL, errstr, errstr_size);
+}
+
+void db_rollback(PGconn *conn) {
+    char err[256];
+    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE &&
+        db_exec(conn, "ROLLBACK", 0, NULL, err, sizeof err) != 0)
+        log_warn("rollback failed", LF_S("error", err));
+}
+
+void db_recover(PGconn *conn) {
+    if (PQstatus(conn) != CONNECTION_OK) {
+        log_warn("postgresql connection lost, reconnecting");
+        PQreset(conn);
+        health_set(HEALTH_POSTGRES, PQstatus(conn) == CONNECTION_OK);
+    }
+}
+
+/* ---- array literals ---- */
+
+static void db_array_reserve(db_array_t *a, size_t more) {
+    if (a->len + more + 2 <= a->cap)
+        return;
+    size_t cap = a->cap ? a->cap : 256;
+    while (cap < a->len + more + 2)
+        cap *= 2;
+    a->buf = xrealloc(a->buf, cap);
+    a->cap = cap;
+}
+
+void db_array_init(db_array_t *a) {
+    memset(a, 0, sizeof(*a));
+    db_array_reset(a);
+}
+
+void db_array_reset(db_array_t *a) {
+    db_array_reserve(a, 1);
+    a->buf[0] = '{';
+    a->len = 1;
+    a->n = 0;
+}
+
+void db_array_free(db_array_t *a) {
+    free(a->buf);
+    memset(a, 0, sizeof(*a));
+}
+
+static void db_array_sep(db_array_t *a) {
+    if (a->n++ > 0)
+        a->buf[a->len++] = ',';
+}
+
+void db_array_addn(db_array_t *a, const char *s, size_t n) {
+    db_array_reserve(a, 2 * n + 4);
+    db_array_sep(a);
+    a->buf[a->len++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\')
+            a->buf[a->len++] = '\\';
+        a->buf[a->len++] = s[i];
+    }
+    a->buf[a->len++] = '"';
+}
+
+void db_array_add(db_array_t *a, const char *s) {
+    if (s == NULL) {
+        db_array_reserve(a, 6);
+        db_array_sep(a);
+        memcpy(a->buf + a->len, "NULL", 4);
+        a->len += 4;
+        return;
+    }
+    db_array_addn(a, s, strlen(s));
+}
+
+void db_array_add_i64(db_array_t *a, long long v) {
+    char num[32];
+    int n = snprintf(num, sizeof num, "%lld", v);
+    db_array_reserve(a, (size_t)n + 2);
+    db_array_sep(a);
+    memcpy(a->buf + a->len, num, (size_t)n);
+    a->len += (size_t)n;
+}
+
+void db_array_add_bytes(db_array_t *a, const unsigned char *bytes, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    db_array_reserve(a, 2 * n + 8);
+    db_array_sep(a);
+    /* "\\x..." inside a quoted element is the bytea hex form \x... */
+    memcpy(a->buf + a->len, "\"\\\\x", 4);
+    a->len += 4;
+    for (size_t i = 0; i < n; i++) {
+        a->buf[a->len++] = digits[bytes[i] >> 4];
+        a->buf[a->len++] = digits[bytes[i] & 15];
+    }
+    a->buf[a->len++] = '"';
+}
+
+const char *db_array_text(db_array_t *a) {
+    db_array_reserve(a, 1);
+    a->buf[a->len] = '}';
+    a->buf[a->len + 1] = '\0';
+    return a->buf;
 }

@@ -76,6 +76,10 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
 
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
+    /* KAFKA_* settings are shared by producers and consumers: a property that
+     * does not apply to this client type is expected, not a warning. */
+    if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "will be ignored by this") != NULL)
+        level = 7;
     if (level <= 3)
         log_error("librdkafka", LF_S("facility", fac), LF_S("detail", buf));
     else if (level <= 4)

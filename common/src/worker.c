@@ -65,7 +65,8 @@ void worker_tick(worker_t *w, int poll_ms) {
 
 void worker_close(worker_t *w) {
     if (w->consumer != NULL) {
-        rd_kafka_consumer_close(w->consumer);
+        if (!rd_kafka_consumer_closed(w->consumer))
+            rd_kafka_consumer_close(w->consumer);
         rd_kafka_destroy(w->consumer);
     }
     rpc_client_free(w->rpc);

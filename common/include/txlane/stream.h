@@ -7,7 +7,7 @@
  *   worker_open(&w, &spec, ...);                   // creates the consumer
  *   stream_subscribe(s, w.consumer, topic, ...);
  *   while (service_running()) stream_poll(s);      // also does worker_tick work
- *   stream_close(s);                               // before worker_close
+ *   stream_close(s);                               // closes the consumer; before worker_close
  *
  * stream_poll collects up to batch_max messages, waiting at most linger_ms
  * after the first one, and hands them to on_batch. When on_batch returns 0
@@ -15,7 +15,10 @@
  * (asynchronously; synchronously on revocation and close). When it returns
  * an error the same batch is handed back after a capped backoff, until it
  * succeeds or the program is asked to stop (then nothing is committed: the
- * messages are redelivered to whoever owns the partitions next).
+ * messages are redelivered to whoever owns the partitions next). When it
+ * returns TXL_EFENCED (this instance cannot do the work now, e.g. it lost the
+ * resources the messages need) the batch is handed back at once: the
+ * consumer seeks back to it and nothing is committed.
  *
  * Rebalancing: both the COOPERATIVE (incremental) and the EAGER protocols.
  * On revocation the batch in hand is processed and committed first (DESIGN
@@ -76,8 +79,9 @@ size_t stream_poll(stream_t *s);
  * rd_kafka_topic_partition_list_destroy), never NULL. */
 rd_kafka_topic_partition_list_t *stream_assignment(stream_t *s);
 
-/* Commits synchronously what was processed, then frees the stream. Call
- * before closing the consumer. Accepts NULL. */
+/* Closes the consumer (leaving the group: on_revoke runs for the last
+ * partitions and what was processed is committed synchronously), then frees
+ * the stream. Call before worker_close. Accepts NULL. */
 void stream_close(stream_t *s);
 
 #endif
