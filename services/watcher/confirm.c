@@ -34,7 +34,7 @@
 
 #include "txlane/hex.h"
 #include "txlane/log.h"
-#include "txlane/pgarr.h"
+#include "txlane/db.h"
 #include "txlane/xmalloc.h"
 #include "watcher.h"
 
@@ -63,8 +63,8 @@ int watch_db_error(PGconn *db, const PGresult *res, char *errstr, size_t errstr_
 }
 
 void watch_db_rollback(watcher_t *w) {
-    if (w->db != NULL)
-        PQclear(PQexec(w->db, "ROLLBACK"));
+    if (w->db != NULL && PQstatus(w->db) == CONNECTION_OK)
+        db_rollback(w->db);
 }
 
 int watch_kind_index(const char *kind) {
@@ -128,22 +128,22 @@ static const char watch_sql_match[] =
 
 /* Step 1: looks the lane transactions up in txs and decides which are ours. */
 static int watch_match(watcher_t *w, watch_match_t *m, size_t n) {
-    pgarr_t lanes, nonces, hashes;
+    db_array_t lanes, nonces, hashes;
     char hash[CHAIN_HASH_STR_LEN + 1];
-    pgarr_init(&lanes);
-    pgarr_init(&nonces);
-    pgarr_init(&hashes);
+    db_array_init(&lanes);
+    db_array_init(&nonces);
+    db_array_init(&hashes);
     for (size_t i = 0; i < n; i++) {
         chain_hash_format(m[i].tx->hash, hash);
-        pgarr_i64(&lanes, m[i].lane_id);
-        pgarr_u64(&nonces, m[i].tx->nonce);
-        pgarr_str(&hashes, hash);
+        db_array_add_i64(&lanes, m[i].lane_id);
+        db_array_add_i64(&nonces, (long long)m[i].tx->nonce);
+        db_array_add(&hashes, hash);
     }
-    const char *params[] = {pgarr_text(&lanes), pgarr_text(&nonces), pgarr_text(&hashes)};
+    const char *params[] = {db_array_text(&lanes), db_array_text(&nonces), db_array_text(&hashes)};
     PGresult *res = watch_exec(w, "match", watch_sql_match, 3, params, 0);
-    pgarr_free(&lanes);
-    pgarr_free(&nonces);
-    pgarr_free(&hashes);
+    db_array_free(&lanes);
+    db_array_free(&nonces);
+    db_array_free(&hashes);
     if (res == NULL)
         return TXL_EDB;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -354,37 +354,37 @@ int watch_confirm_due(watcher_t *w) {
 /* Step 3: the range's transaction. */
 static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const watch_match_t *m,
                         size_t n, size_t *included, size_t *confirmed) {
-    pgarr_t a[12];
+    db_array_t a[12];
     char hash[CHAIN_HASH_STR_LEN + 1], keep_from[24];
     uint64_t tip = bs[nb - 1].number, depth = (uint64_t)w->cfg->reorg_depth;
     int rc = TXL_EDB;
     for (size_t i = 0; i < 12; i++)
-        pgarr_init(&a[i]);
+        db_array_init(&a[i]);
     for (size_t i = 0; i < nb; i++) {
-        pgarr_u64(&a[0], bs[i].number);
+        db_array_add_i64(&a[0], (long long)bs[i].number);
         chain_hash_format(bs[i].hash, hash);
-        pgarr_str(&a[1], hash);
+        db_array_add(&a[1], hash);
         chain_hash_format(bs[i].parent_hash, hash);
-        pgarr_str(&a[2], hash);
+        db_array_add(&a[2], hash);
     }
     snprintf(keep_from, sizeof(keep_from), "%" PRIu64, tip + 1 > depth ? tip + 1 - depth : 0);
     for (size_t i = 0; i < n; i++) {
-        pgarr_i64(&a[4], m[i].lane_id);
-        pgarr_u64(&a[5], m[i].tx->nonce + 1);
+        db_array_add_i64(&a[4], m[i].lane_id);
+        db_array_add_i64(&a[5], (long long)m[i].tx->nonce + 1);
         if (!(m[i].ours && m[i].open))
             continue;
-        pgarr_i64(&a[6], m[i].tx_id);
-        pgarr_u64(&a[7], m[i].block->number);
+        db_array_add_i64(&a[6], m[i].tx_id);
+        db_array_add_i64(&a[7], (long long)m[i].block->number);
         chain_hash_format(m[i].block->hash, hash);
-        pgarr_str(&a[8], hash);
-        pgarr_u64(&a[9], m[i].receipt.gas_used);
-        pgarr_i64(&a[10], m[i].receipt.status);
+        db_array_add(&a[8], hash);
+        db_array_add_i64(&a[9], (long long)m[i].receipt.gas_used);
+        db_array_add_i64(&a[10], m[i].receipt.status);
         chain_hash_format(m[i].tx->hash, hash);
-        pgarr_str(&a[11], hash);
+        db_array_add(&a[11], hash);
     }
     const char *params[12];
     for (size_t i = 0; i < 12; i++)
-        params[i] = pgarr_text(&a[i]);
+        params[i] = db_array_text(&a[i]);
     params[3] = keep_from;
 
     PGresult *res = watch_exec(w, "begin", "BEGIN", 0, NULL, 0);
@@ -405,7 +405,7 @@ static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const 
     rc = 0;
 cleanup:
     for (size_t i = 0; i < 12; i++)
-        pgarr_free(&a[i]);
+        db_array_free(&a[i]);
     return rc;
 }
 

@@ -45,7 +45,7 @@ static void watch_rpc_ok(watcher_t *w) {
     w->rpc_failing = 0;
 }
 
-int watch_follow_start(watcher_t *w) {
+int watch_follow_start(watcher_t *w, int announce) {
     char err[512];
     PGresult *res = PQexecParams(
         w->db, "SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT 1", 0, NULL, NULL,
@@ -58,8 +58,6 @@ int watch_follow_start(watcher_t *w) {
     }
     w->have_cursor = PQntuples(res) == 1;
     w->verified = 0;
-    w->chain_ok = 1;
-    metric_set(w->m_consistent, 1);
     if (w->have_cursor) {
         w->cursor = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
         if (chain_hash_parse(PQgetvalue(res, 0, 1), w->cursor_hash) != 0) {
@@ -68,8 +66,11 @@ int watch_follow_start(watcher_t *w) {
             return TXL_EINVAL;
         }
         metric_set(w->m_processed, (double)w->cursor);
-        log_info("resuming from the persisted block", LF_U("processed_block", w->cursor),
-                 LF_U("next_block", w->cursor + 1), LF_S("hash", PQgetvalue(res, 0, 1)));
+        if (announce)
+            log_info("resuming from the persisted block", LF_U("processed_block", w->cursor),
+                     LF_U("next_block", w->cursor + 1), LF_S("hash", PQgetvalue(res, 0, 1)));
+    } else if (announce) {
+        log_info("no processed block yet: a first start");
     }
     PQclear(res);
     return 0;
@@ -88,7 +89,7 @@ static int watch_reorg(watcher_t *w, const uint8_t node_hash[CHAIN_HASH_LEN]) {
             log_warn("chain reorganisation repaired", LF_S("policy", (*p)->name),
                      LF_U("block", number));
             metric_inc(w->m_reorgs);
-            return watch_follow_start(w);
+            return watch_follow_start(w, 1);
         }
     }
     if (w->chain_ok) {
@@ -98,6 +99,7 @@ static int watch_reorg(watcher_t *w, const uint8_t node_hash[CHAIN_HASH_LEN]) {
     }
     w->chain_ok = 0;
     metric_set(w->m_consistent, 0);
+    w->need_start = 1; /* read the stored chain again next turn: it may be repaired */
     return TXL_EINVAL;
 }
 

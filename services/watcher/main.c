@@ -90,7 +90,9 @@ static void watcher_metrics(watcher_t *w) {
 /* A leadership term begins: the cursor, then every policy's state. */
 static int watcher_term_start(watcher_t *w) {
     w->lanes_count = -1; /* reload the lanes */
-    int rc = watch_follow_start(w);
+    w->chain_ok = 1;
+    metric_set(w->m_consistent, 1);
+    int rc = watch_follow_start(w, 1);
     for (const watch_policy_t *const *p = w->policies; rc == 0 && *p != NULL; p++) {
         if ((*p)->start != NULL)
             rc = (*p)->start(w);
@@ -107,7 +109,7 @@ static int watcher_lead(watcher_t *w, uint64_t *term) {
         w->need_start = 0;
     }
     if (w->need_start) {
-        if (watch_follow_start(w) != 0)
+        if (watch_follow_start(w, 0) != 0)
             return 0;
         w->need_start = 0;
     }

@@ -31,6 +31,9 @@
 
 /* Events read and produced per turn. */
 #define WATCH_PUBLISH_BATCH 5000
+/* Events produced and not yet delivered beyond which no more are read (a
+ * long Kafka outage must not fill librdkafka's queue and block the loop). */
+#define WATCH_PUBLISH_MAX_INFLIGHT 50000
 /* Bound on waiting for deliveries when the program stops. */
 #define WATCH_PUBLISH_DRAIN_MS 5000
 
@@ -173,6 +176,8 @@ static int watch_publish_tick(watcher_t *w) {
         if (rc != 0)
             return rc;
     }
+    if (producer_outstanding(w->producer) >= WATCH_PUBLISH_MAX_INFLIGHT)
+        return 0;
     return watch_publish_next(w);
 }
 

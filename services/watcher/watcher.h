@@ -125,8 +125,9 @@ int watch_kind_index(const char *kind);
 /* follow.c: one turn of block following; processes what the node has, in
  * ranges, and returns 0, or an error after which the next turn retries. */
 int watch_follow(watcher_t *w);
-/* follow.c: loads the cursor from chain_blocks (a new term begins). */
-int watch_follow_start(watcher_t *w);
+/* follow.c: loads the cursor from chain_blocks (a new term begins, or the
+ * stored chain may have changed); announce logs where following resumes. */
+int watch_follow_start(watcher_t *w, int announce);
 
 /* confirm.c: processes fetched, linked blocks[0..n) in one transaction:
  * inclusions, confirmations, block hashes, lanes' mined counts. 0 or an
