@@ -79,7 +79,7 @@ static int leader_connect(leader_t *l) {
     const char *keys[] = {"keepalives", "keepalives_idle", "keepalives_interval",
                           "keepalives_count", "connect_timeout", "options",
                           "dbname", "application_name", NULL};
-    const char *values[] = {"1", "5", "2", "3", "5", "-c statement_timeout=30000",
+    const char *values[] = {"1", "5", "2", "3", "5", "-c statement_timeout=15000",
                             l->dsn, l->program, NULL};
     PGconn *db = PQconnectdbParams(keys, values, 1);
     if (PQstatus(db) != CONNECTION_OK) {

@@ -12,7 +12,7 @@
  *    in JSON-RPC batches; each must come from the block that carries the
  *    transaction, else the chain moved and the range is read again.
  * 3. One PostgreSQL transaction per range: the blocks into chain_blocks
- *    (pruned to TXLANE_REORG_DEPTH), lanes.chain_nonce raised to the mined
+ *    (pruned to the last TXLANE_REORG_DEPTH), lanes.chain_nonce raised to the mined
  *    count seen, the inclusions recorded on the txs rows (block number and
  *    hash, gas used, receipt status, the mined attempt's hash), then every
  *    included transaction whose block is TXLANE_CONFIRMATIONS deep in the
@@ -121,7 +121,8 @@ static const char watch_sql_match[] =
     "SELECT c.i, t.tx_id, t.state, COALESCE(t.token, t.to_address),"
     " CASE WHEN t.token IS NULL THEN t.value_wei::text ELSE '0' END, encode(t.data, 'hex'),"
     " a.attempt, t.tx_hash IS NOT DISTINCT FROM c.hash, t.attempt"
-    " FROM unnest($1::int[], $2::bigint[], $3::text[]) WITH ORDINALITY AS c(lane_id, nonce, hash, i)"
+    " FROM unnest($1::int[], $2::bigint[], $3::text[])"
+    "   WITH ORDINALITY AS c(lane_id, nonce, hash, i)"
     " JOIN txs t ON t.lane_id = c.lane_id AND t.nonce = c.nonce"
     " LEFT JOIN LATERAL (SELECT x.attempt FROM tx_attempts x"
     "   WHERE x.tx_id = t.tx_id AND x.tx_hash = c.hash ORDER BY x.attempt DESC LIMIT 1) a ON true";
@@ -221,7 +222,8 @@ static int watch_receipts(watcher_t *w, watch_match_t *m, size_t n) {
         goto cleanup;
     }
     for (k = 0; k < want; k++) {
-        rpc_call_t *call = &batches[k / WATCH_RECEIPTS_PER_BATCH].calls[k % WATCH_RECEIPTS_PER_BATCH];
+        rpc_batch_t *batch = &batches[k / WATCH_RECEIPTS_PER_BATCH];
+        rpc_call_t *call = &batch->calls[k % WATCH_RECEIPTS_PER_BATCH];
         watch_match_t *x = who[k];
         chain_hash_format(x->tx->hash, hash);
         if (call->error_message != NULL) {
@@ -259,28 +261,31 @@ static const char watch_sql_record[] =
     "WITH blk AS ("
     "  INSERT INTO chain_blocks (number, hash, parent_hash)"
     "  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])"
-    "), pruned AS ("
-    "  DELETE FROM chain_blocks WHERE number < $4::bigint"
     "), mined AS ("
     "  UPDATE lanes l SET chain_nonce = m.mined"
     "  FROM (SELECT lane_id, max(mined) AS mined"
-    "        FROM unnest($5::int[], $6::bigint[]) AS u(lane_id, mined) GROUP BY lane_id) m"
+    "        FROM unnest($4::int[], $5::bigint[]) AS u(lane_id, mined) GROUP BY lane_id) m"
     "  WHERE l.id = m.lane_id AND (l.chain_nonce IS NULL OR l.chain_nonce < m.mined)"
     "  RETURNING l.id"
     "), inc AS ("
     "  UPDATE txs t SET block_number = i.block_number, block_hash = i.block_hash,"
     "    gas_used = i.gas_used, receipt_status = i.status, tx_hash = i.tx_hash"
-    "  FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::smallint[],"
-    "              $12::text[]) AS i(tx_id, block_number, block_hash, gas_used, status, tx_hash)"
+    "  FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::smallint[],"
+    "              $11::text[]) AS i(tx_id, block_number, block_hash, gas_used, status, tx_hash)"
     "  WHERE t.tx_id = i.tx_id AND t.state IN ('created', 'pending', 'submitted')"
     "  RETURNING t.tx_id"
     ") SELECT (SELECT count(*) FROM inc), (SELECT count(*) FROM mined)";
 
 /* Confirms (or cancels, when the mined attempt is a cancel) every open
  * transaction included in a stored block at or below $1; $2 is the depth
- * asked for, kept in the event. */
+ * asked for, kept in the event. Then forgets the blocks below $3 (the last
+ * TXLANE_REORG_DEPTH are kept): in the same statement, so a block is never
+ * pruned before what it includes was confirmed (the statement's parts share
+ * one snapshot). */
 static const char watch_sql_promote[] =
-    "WITH due AS ("
+    "WITH pruned AS ("
+    "  DELETE FROM chain_blocks WHERE number < $3::bigint"
+    "), due AS ("
     "  SELECT t.tx_id, t.state AS from_state FROM txs t"
     "  JOIN chain_blocks b ON b.number = t.block_number AND b.hash = t.block_hash"
     "  WHERE t.block_number <= $1::bigint AND t.state IN ('created', 'pending', 'submitted')"
@@ -299,7 +304,8 @@ static const char watch_sql_promote[] =
     "    t.block_number, t.block_hash, t.gas_used, t.receipt_status, t.lane_id, t.nonce"
     "), ev AS ("
     "  INSERT INTO tx_events (tx_id, request_id, from_state, to_state, program, detail)"
-    "  SELECT tx_id, request_id, from_state, state, 'watcher', jsonb_strip_nulls(jsonb_build_object("
+    "  SELECT tx_id, request_id, from_state, state, 'watcher',"
+    "    jsonb_strip_nulls(jsonb_build_object("
     "    'attempt', attempt, 'tx_hash', tx_hash, 'block_number', block_number,"
     "    'block_hash', block_hash, 'gas_used', gas_used, 'receipt_status', receipt_status,"
     "    'confirmations', $2::int,"
@@ -308,16 +314,18 @@ static const char watch_sql_promote[] =
     ") SELECT kind, state, receipt_status, tx_id, request_id, lane_id, nonce, tx_hash,"
     "  block_number FROM done ORDER BY tx_id";
 
-/* Runs the promotion for the processed tip; adds to *confirmed. */
+/* Runs the promotion for the processed tip, and the pruning of chain_blocks;
+ * adds to *confirmed. */
 static int watch_promote(watcher_t *w, uint64_t tip, int in_tx, size_t *confirmed) {
-    uint64_t depth = (uint64_t)w->cfg->confirmations;
-    char due_max[24], conf[24];
-    if (tip + 1 < depth)
-        return 0; /* nothing is deep enough on so short a chain */
-    snprintf(due_max, sizeof(due_max), "%" PRIu64, tip + 1 - depth);
+    uint64_t depth = (uint64_t)w->cfg->confirmations, keep = (uint64_t)w->cfg->reorg_depth;
+    char due_max[24], conf[24], keep_from[24];
+    /* on a chain shorter than the depth nothing is due: -1 matches no block */
+    snprintf(due_max, sizeof(due_max), "%lld",
+             tip + 1 >= depth ? (long long)(tip + 1 - depth) : -1LL);
     snprintf(conf, sizeof(conf), "%" PRIu64, depth);
-    const char *params[] = {due_max, conf};
-    PGresult *res = watch_exec(w, "confirm", watch_sql_promote, 2, params, in_tx);
+    snprintf(keep_from, sizeof(keep_from), "%" PRIu64, tip + 1 > keep ? tip + 1 - keep : 0);
+    const char *params[] = {due_max, conf, keep_from};
+    PGresult *res = watch_exec(w, "confirm", watch_sql_promote, 3, params, in_tx);
     if (res == NULL)
         return TXL_EDB;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -354,11 +362,11 @@ int watch_confirm_due(watcher_t *w) {
 /* Step 3: the range's transaction. */
 static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const watch_match_t *m,
                         size_t n, size_t *included, size_t *confirmed) {
-    db_array_t a[12];
-    char hash[CHAIN_HASH_STR_LEN + 1], keep_from[24];
-    uint64_t tip = bs[nb - 1].number, depth = (uint64_t)w->cfg->reorg_depth;
+    db_array_t a[11];
+    char hash[CHAIN_HASH_STR_LEN + 1];
+    uint64_t tip = bs[nb - 1].number;
     int rc = TXL_EDB;
-    for (size_t i = 0; i < 12; i++)
+    for (size_t i = 0; i < 11; i++)
         db_array_init(&a[i]);
     for (size_t i = 0; i < nb; i++) {
         db_array_add_i64(&a[0], (long long)bs[i].number);
@@ -367,31 +375,29 @@ static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const 
         chain_hash_format(bs[i].parent_hash, hash);
         db_array_add(&a[2], hash);
     }
-    snprintf(keep_from, sizeof(keep_from), "%" PRIu64, tip + 1 > depth ? tip + 1 - depth : 0);
     for (size_t i = 0; i < n; i++) {
-        db_array_add_i64(&a[4], m[i].lane_id);
-        db_array_add_i64(&a[5], (long long)m[i].tx->nonce + 1);
+        db_array_add_i64(&a[3], m[i].lane_id);
+        db_array_add_i64(&a[4], (long long)m[i].tx->nonce + 1);
         if (!(m[i].ours && m[i].open))
             continue;
-        db_array_add_i64(&a[6], m[i].tx_id);
-        db_array_add_i64(&a[7], (long long)m[i].block->number);
+        db_array_add_i64(&a[5], m[i].tx_id);
+        db_array_add_i64(&a[6], (long long)m[i].block->number);
         chain_hash_format(m[i].block->hash, hash);
-        db_array_add(&a[8], hash);
-        db_array_add_i64(&a[9], (long long)m[i].receipt.gas_used);
-        db_array_add_i64(&a[10], m[i].receipt.status);
+        db_array_add(&a[7], hash);
+        db_array_add_i64(&a[8], (long long)m[i].receipt.gas_used);
+        db_array_add_i64(&a[9], m[i].receipt.status);
         chain_hash_format(m[i].tx->hash, hash);
-        db_array_add(&a[11], hash);
+        db_array_add(&a[10], hash);
     }
-    const char *params[12];
-    for (size_t i = 0; i < 12; i++)
+    const char *params[11];
+    for (size_t i = 0; i < 11; i++)
         params[i] = db_array_text(&a[i]);
-    params[3] = keep_from;
 
     PGresult *res = watch_exec(w, "begin", "BEGIN", 0, NULL, 0);
     if (res == NULL)
         goto cleanup;
     PQclear(res);
-    res = watch_exec(w, "record range", watch_sql_record, 12, params, 1);
+    res = watch_exec(w, "record range", watch_sql_record, 11, params, 1);
     if (res == NULL)
         goto cleanup;
     *included = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
@@ -404,7 +410,7 @@ static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const 
     PQclear(res);
     rc = 0;
 cleanup:
-    for (size_t i = 0; i < 12; i++)
+    for (size_t i = 0; i < 11; i++)
         db_array_free(&a[i]);
     return rc;
 }

@@ -277,7 +277,8 @@ static int watch_follow_range(watcher_t *w) {
     }
     for (size_t i = 1; i < n; i++) {
         if (memcmp(bs[i].parent_hash, bs[i - 1].hash, CHAIN_HASH_LEN) != 0) {
-            log_debug("chain moved while blocks were read; fetching again", LF_U("block", bs[i].number));
+            log_debug("chain moved while blocks were read; fetching again",
+                      LF_U("block", bs[i].number));
             rc = TXL_ERPC;
             goto cleanup;
         }

@@ -48,8 +48,8 @@ static int watch_lanes_load(watcher_t *w) {
     for (size_t i = 0; i < n; i++) {
         const char *addr = PQgetvalue(res, (int)i, 1);
         if (address_parse(addr, &lanes[kept].address) != 0) {
-            log_error("lane with an invalid address ignored", LF_S("lane", PQgetvalue(res, (int)i, 0)),
-                      LF_S("address", addr));
+            log_error("lane with an invalid address ignored",
+                      LF_S("lane", PQgetvalue(res, (int)i, 0)), LF_S("address", addr));
             continue;
         }
         lanes[kept++].lane_id = (int32_t)strtol(PQgetvalue(res, (int)i, 0), NULL, 10);

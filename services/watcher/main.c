@@ -100,11 +100,19 @@ static int watcher_term_start(watcher_t *w) {
     return rc;
 }
 
+/* A term whose start failed (e.g. the schema is not migrated) is started
+ * again after this long; the error is logged each time. */
+#define WATCHER_START_RETRY_MS 5000
+
 /* One turn as leader. Returns 1 when more blocks are waiting (no pause). */
-static int watcher_lead(watcher_t *w, uint64_t *term) {
+static int watcher_lead(watcher_t *w, uint64_t *term, long long *retry_at) {
     if (leader_term(w->leader) != *term) {
-        if (watcher_term_start(w) != 0)
+        if (service_now_ms() < *retry_at)
             return 0;
+        if (watcher_term_start(w) != 0) {
+            *retry_at = service_now_ms() + WATCHER_START_RETRY_MS;
+            return 0;
+        }
         *term = leader_term(w->leader);
         w->need_start = 0;
     }
@@ -125,6 +133,7 @@ static int watcher_lead(watcher_t *w, uint64_t *term) {
 
 static int watcher_run(watcher_t *w) {
     uint64_t term = 0;
+    long long retry_at = 0;
     rd_kafka_t *rk = producer_handle(w->producer);
     while (service_running()) {
         long long next = service_now_ms() + w->cfg->poll_ms;
@@ -133,7 +142,7 @@ static int watcher_run(watcher_t *w) {
         int more = 0;
         if (leader_poll(w->leader)) {
             w->db = leader_db(w->leader);
-            more = watcher_lead(w, &term);
+            more = watcher_lead(w, &term, &retry_at);
         }
         if (!leader_is_leader(w->leader)) {
             w->db = NULL;
@@ -160,7 +169,8 @@ int main(int argc, char **argv) {
     char errstr[512];
     memset(&cfg, 0, sizeof(cfg));
     memset(&w, 0, sizeof(w));
-    int rc = service_start(&svc, "watcher", "txlane-watcher: follows the chain and confirms transactions",
+    int rc = service_start(&svc, "watcher",
+                           "txlane-watcher: follows the chain and confirms transactions",
                            watcher_options, &cfg, &cfg.common, argc, argv);
     if (rc >= 0)
         return rc;

@@ -173,7 +173,7 @@ txl_start_named() {
     TXL_PIDS[$name]=$!
 }
 
-# txl_metric PORT NAME_WITH_LABELS  prints the value of one metric line of /metrics (empty if absent).
+# txl_metric PORT NAME_WITH_LABELS  prints the value of that line of /metrics (empty if absent).
 txl_metric() {
     curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; exit }'
 }

@@ -51,7 +51,8 @@ payout() {
     hash_sql="'$HASH'"
     [[ "$state" == created ]] && hash_sql=NULL
     sql "INSERT INTO requests (request_id, payload) VALUES ('$req',
-           jsonb_build_object('request_id', '$req', 'metadata', jsonb_build_object('order', '$req')));
+           jsonb_build_object('request_id', '$req',
+                              'metadata', jsonb_build_object('order', '$req')));
          INSERT INTO txs (request_id, lane_id, nonce, state, from_address, to_address, value_wei,
            data, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, chain_id, tx_hash, raw)
          VALUES ('$req', $lane, $nonce, '$state', '${ADDR[lane]}', '$to', $value,
@@ -73,7 +74,9 @@ send() {
 receipt_field() { txl_rpc eth_getTransactionReceipt "[\"$1\"]" | jq -r ".$2"; }
 state_of() { sql "SELECT state FROM txs WHERE request_id = '$1'"; }
 all_confirmed() {
-    [[ "$(sql "SELECT count(*) FROM txs WHERE request_id IN ($1) AND state = 'confirmed'")" == "$2" ]]
+    local n
+    n="$(sql "SELECT count(*) FROM txs WHERE request_id IN ($1) AND state = 'confirmed'")"
+    [[ "$n" == "$2" ]]
 }
 leader_is() { [[ "$(txl_metric "$1" txlane_watcher_leader)" == "$2" ]]; }
 
@@ -108,7 +111,8 @@ check_row() {
     local req="$1" hash="$2" want_status="$3" row want
     row="$(sql "SELECT state, tx_hash, block_number, block_hash, gas_used, receipt_status,
                        confirmed_at IS NOT NULL FROM txs WHERE request_id = '$req'")"
-    want="confirmed|$hash|$(($(receipt_field "$hash" blockNumber)))|$(receipt_field "$hash" blockHash)"
+    want="confirmed|$hash|$(($(receipt_field "$hash" blockNumber)))"
+    want+="|$(receipt_field "$hash" blockHash)"
     want+="|$(($(receipt_field "$hash" gasUsed)))|$want_status|t"
     [[ "$row" == "$want" ]] || txl_fail "$req: row $row, want $want"
 }
@@ -142,8 +146,9 @@ grep -q '"msg":"lane nonce used by a transaction txlane did not send"' "$TXL_DIR
     txl_fail "no log line for the foreign transaction"
 txl_pass "lanes' mined counts kept; the foreign transaction counted and logged, not confirmed"
 
-txl_consume "$TXLANE_TOPIC_STATUS" 4 30 >"$TXL_DIR/status.txt" || txl_fail "fewer than 4 status events"
-python3 - "$HASH_REV" "$TXL_DIR/status.txt" <<'PY' || txl_fail "status events: $(cat "$TXL_DIR/status.txt")"
+STATUS="$TXL_DIR/status.txt"
+txl_consume "$TXLANE_TOPIC_STATUS" 4 30 >"$STATUS" || txl_fail "fewer than 4 status events"
+python3 - "$HASH_REV" "$STATUS" <<'PY' || txl_fail "status events: $(cat "$STATUS")"
 import json, sys
 events = {}
 for line in open(sys.argv[2]):
@@ -184,9 +189,16 @@ txl_pass "two watchers: A leads (gauge 1), B stands by (gauge 0, ready) and does
 sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
        AND classid::bigint = 7478160504 >> 32 AND objid::bigint = 7478160504 & 4294967295
        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())" >/dev/null
-lost() { grep -q '"msg":"leadership lost","reason":"connection to postgresql lost"' "$TXL_DIR/wA.log"; }
+lost() {
+    grep -q '"msg":"leadership lost","reason":"connection to postgresql lost"' "$TXL_DIR/wA.log"
+}
 txl_wait_for 10 lost || txl_fail "A did not notice that its session ended"
-one_leader() { [[ $(($(txl_metric "$PORT_A" txlane_watcher_leader) + $(txl_metric "$PORT_B" txlane_watcher_leader))) == 1 ]]; }
+one_leader() {
+    local a b
+    a="$(txl_metric "$PORT_A" txlane_watcher_leader)"
+    b="$(txl_metric "$PORT_B" txlane_watcher_leader)"
+    [[ $((a + b)) == 1 ]]
+}
 txl_wait_for 10 one_leader || txl_fail "no single leader after the leader's session ended"
 txl_pass "a leader whose database session ends stops leading; one instance leads again"
 
@@ -200,11 +212,13 @@ kill -KILL "${TXL_PIDS[$LEADER]}"
 wait "${TXL_PIDS[$LEADER]}" 2>/dev/null || true
 unset "TXL_PIDS[$LEADER]"
 t0="$(date +%s%N)"
-txl_wait_for 10 leader_is "$SURVIVOR_PORT" 1 || txl_fail "$SURVIVOR did not take over within 10 s of kill -9"
+txl_wait_for 10 leader_is "$SURVIVOR_PORT" 1 ||
+    txl_fail "$SURVIVOR did not take over within 10 s of kill -9"
 takeover_ms=$((($(date +%s%N) - t0) / 1000000))
 payout r-after 0 2 submitted "$RECIPIENT" 5000 21000 0x
 send "$RAW" "$HASH"
-txl_wait_for 20 all_confirmed "'r-after'" 1 || txl_fail "$SURVIVOR did not confirm after taking over"
+txl_wait_for 20 all_confirmed "'r-after'" 1 ||
+    txl_fail "$SURVIVOR did not confirm after taking over"
 grep -q "\"msg\":\"resuming from the persisted block\".*\"processed_block\":$persisted" \
     "$TXL_DIR/$SURVIVOR.log" || txl_fail "$SURVIVOR did not resume from block $persisted"
 txl_pass "kill -9 of the leader: the standby leads after ${takeover_ms} ms and confirms new payouts"
@@ -236,14 +250,15 @@ read -r processed blocks < <(curl -sf "http://127.0.0.1:$PORT_C/metrics" | awk '
     $1 == "txlane_watcher_processed_block" { p = $2 } $1 == "txlane_watcher_blocks_total" { b = $2 }
     END { print p, b }')
 ((blocks >= 2 && blocks <= processed - persisted)) ||
-    txl_fail "C processed $blocks blocks up to $processed, want at most $((processed - persisted)) (from $persisted on)"
+    txl_fail "C processed $blocks blocks up to $processed; from $persisted on that is at most" \
+        "$((processed - persisted))"
 txl_pass "restart resumes after block $persisted (processed $blocks blocks, none again)"
 
 payout r-deep 2 2 submitted "$RECIPIENT" 6000 21000 0x
 send "$RAW" "$HASH"
 included="$(($(receipt_field "$HASH" blockNumber)))"
-recorded() { [[ "$(sql "SELECT block_number FROM txs WHERE request_id = 'r-deep'")" == "$1" ]]; }
-txl_wait_for 20 recorded "$included" || txl_fail "inclusion of r-deep not recorded"
+recorded_for() { [[ "$(sql "SELECT block_number FROM txs WHERE request_id = '$1'")" == "$2" ]]; }
+txl_wait_for 20 recorded_for r-deep "$included" || txl_fail "inclusion of r-deep not recorded"
 # not confirmed while fewer than 3 blocks (its own included) are known; checked only when no
 # other user of the shared node mined meanwhile
 check_waiting() {
@@ -268,8 +283,21 @@ txl_wait_for 10 all_confirmed "'r-deep'" 1 || txl_fail "r-deep not confirmed at 
            WHERE t.request_id = 'r-deep'")" == 3 ]] || txl_fail "r-deep event lacks confirmations=3"
 txl_pass "TXLANE_CONFIRMATIONS=3: confirmed once two more blocks were mined"
 
-# --- a stored chain the node disagrees with: nothing confirmed until it agrees ------------------
+# included, then more blocks than TXLANE_REORG_DEPTH arrive at once (here: while stopped): the
+# block's stored hash must outlive its confirmation
+payout r-gap 0 3 submitted "$RECIPIENT" 6500 21000 0x
+send "$RAW" "$HASH"
+txl_wait_for 20 recorded_for r-gap "$(($(receipt_field "$HASH" blockNumber)))" ||
+    txl_fail "inclusion of r-gap not recorded"
 txl_stop_worker wC
+for _ in 1 2 3 4; do txl_rpc evm_mine '[]' >/dev/null; done
+TXLANE_CONFIRMATIONS=3 TXLANE_REORG_DEPTH=3 txl_start_named wC2 watcher "$PORT_C"
+txl_wait_for 20 all_confirmed "'r-gap'" 1 || txl_fail "r-gap not confirmed after a jump of 4 blocks"
+(($(sql "SELECT count(*) FROM chain_blocks") == 3)) || txl_fail "chain_blocks not pruned to 3"
+txl_stop_worker wC2
+txl_pass "a jump past TXLANE_REORG_DEPTH still confirms; chain_blocks keeps the last 3 hashes"
+
+# --- a stored chain the node disagrees with: nothing confirmed until it agrees ------------------
 good="$(sql "SELECT hash FROM chain_blocks ORDER BY number DESC LIMIT 1")"
 top="$(sql "SELECT max(number) FROM chain_blocks")"
 sql "UPDATE chain_blocks SET hash = '0x$(printf '%064d' 0)' WHERE number = $top" >/dev/null
@@ -290,15 +318,16 @@ txl_pass "disagreeing stored chain: detected, nothing confirmed, resumed once it
 
 txl_stop_worker wD
 [[ "$TXL_EXIT" == 0 ]] || txl_fail "D exited $TXL_EXIT on SIGTERM"
-# every transition once: 8 payouts, 8 events, 8 status events
-[[ "$(sql "SELECT count(*) FROM tx_events WHERE program = 'watcher'")" == 8 ]] ||
+# every transition once: 9 payouts, 9 events, 9 status events
+[[ "$(sql "SELECT count(*) FROM tx_events WHERE program = 'watcher'")" == 9 ]] ||
     txl_fail "tx_events has not exactly one row per confirmation"
-[[ "$(sql "SELECT status_event_id = (SELECT max(event_id) FROM tx_events) FROM watcher_state")" == t ]] ||
+[[ "$(sql "SELECT status_event_id = (SELECT max(event_id) FROM tx_events)
+           FROM watcher_state")" == t ]] ||
     txl_fail "the status outbox position is behind after a clean stop"
 # at least once: after the kill -9 some events may come twice, none is missing
 keys="$(timeout 30 kcat -C -b "$KAFKA_BOOTSTRAP_SERVERS" -t "$TXLANE_TOPIC_STATUS" -o beginning -e \
     -q -f '%k\n' | sort -u | tr '\n' ' ')"
-[[ "$keys" == "r-after r-both r-created r-deep r-held r-ok r-pending r-revert " ]] ||
+[[ "$keys" == "r-after r-both r-created r-deep r-gap r-held r-ok r-pending r-revert " ]] ||
     txl_fail "status events for: $keys"
 txl_pass "a status event for every confirmation"
 echo "watcher: all checks passed (takeover ${takeover_ms} ms)"

@@ -21,7 +21,8 @@
  * lock: they run on the very session that holds it.
  *
  * TCP keepalives (5 s idle, 2 s interval, 3 probes) bound how long a dead
- * network goes unnoticed; a dsn may override them. Advisory locks are per
+ * network goes unnoticed, and a statement_timeout of 15 s how long one
+ * statement may hold the loop; a dsn may override them. Advisory locks are per
  * database: instances sharing a database compete, others do not.
  *
  * Updates the postgres dependency of health.h (a standby that is connected
