@@ -180,6 +180,13 @@ int kafka_topics_ensure(rd_kafka_t *rk, const kafka_topic_spec_t *specs, size_t 
             rc = TXL_EINVAL;
             goto cleanup;
         }
+        for (const char *const *c = specs[i].configs; c != NULL && c[0] != NULL; c += 2) {
+            if (rd_kafka_NewTopic_set_config(topics[i], c[0], c[1]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                snprintf(errstr, errstr_size, "topic %s: bad config %s", specs[i].name, c[0]);
+                rc = TXL_EINVAL;
+                goto cleanup;
+            }
+        }
     }
     rd_kafka_CreateTopics(rk, topics, n, opts, queue);
     ev = rd_kafka_queue_poll(queue, timeout_ms + 2000);

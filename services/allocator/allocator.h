@@ -67,7 +67,7 @@ typedef struct {
     uint64_t chain_id;
     alloc_lane_t *lanes; /* cfg->lanes entries */
     signed char *part_state; /* per partition: PART_* */
-    uint32_t rr;         /* round-robin cursor */
+    uint32_t *rr;        /* per partition: round-robin cursor over its lanes */
     long long next_lane_refresh_ms;
     jbuf_t json;
     metric_t *m_allocated, *m_duplicates, *m_republished, *m_rejected_total, *m_fenced,
@@ -90,9 +90,11 @@ void lanes_check_chain(allocator_t *a);
 /* Re-reads owned lanes' status, epoch and in-flight counts when due (or now
  * with force); drops lanes another instance fenced. */
 void lanes_refresh(allocator_t *a, int force);
-/* A routable lane for a new request: owned, checked, active, not the
- * treasury; fewest in flight first, round-robin among equals. -1 if none. */
-int lanes_route(allocator_t *a);
+/* A routable lane for a new request read from partition: one of the
+ * partition's lanes (i mod P), owned, checked, active, not the treasury;
+ * fewest in flight first, round-robin among equals. -1 if none. Keeping a
+ * lane's allocations on one partition keeps them in that partition's order. */
+int lanes_route(allocator_t *a, int32_t partition);
 /* 1 if lane (pinned by a request read from partition) may take it. */
 int lanes_pin_ok(const allocator_t *a, int lane, int32_t partition);
 

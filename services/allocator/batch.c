@@ -41,6 +41,7 @@ typedef struct {
     int first;  /* first occurrence of its request_id in the batch */
     int is_new; /* won the requests insert */
     int in_batch_repeat; /* a later copy of a request that is new in this batch */
+    int dup_row;         /* row of its stored allocation to re-publish, or -1 */
     int lane;
     long long nonce;
     long long tx_id;
@@ -88,7 +89,8 @@ static const char *const batch_sql_duplicates =
     "  t.token, encode(t.data, 'hex'), t.gas_limit, t.max_fee_per_gas,"
     "  t.max_priority_fee_per_gas, t.chain_id, t.attempt,"
     "  (extract(epoch FROM t.created_at) * 1000)::bigint"
-    " FROM txs t WHERE t.request_id = ANY($1::text[]) AND t.state = 'created'";
+    " FROM txs t WHERE t.request_id = ANY($1::text[]) AND t.state = 'created'"
+    " ORDER BY t.request_id";
 
 /* Intrinsic gas of a transaction with this calldata (no access list). */
 static uint64_t batch_intrinsic_gas(const uint8_t *data, size_t len) {
@@ -109,7 +111,9 @@ static void batch_parse(allocator_t *a, alloc_item_t *it) {
     payout_limits_t limits = {.gas_limit_max = (uint64_t)cfg->gas_limit_max,
                               .lanes = (int)cfg->lanes};
     it->lane = -1;
-    it->reason = payout_request_parse(it->m->payload, it->m->len, &limits, &it->req, it->detail,
+    /* A null value (tombstone) is parsed as empty input: not JSON. */
+    const char *payload = it->m->payload != NULL ? it->m->payload : "";
+    it->reason = payout_request_parse(payload, it->m->len, &limits, &it->req, it->detail,
                                       sizeof it->detail);
     if (it->reason != PAYOUT_OK)
         return;
@@ -246,9 +250,36 @@ static int batch_send_dlq(allocator_t *a, const alloc_item_t *it) {
     return rc;
 }
 
-/* Re-publishes the allocations of duplicates that are still 'created'. */
-static int batch_republish(allocator_t *a, PGresult *res) {
+/*
+ * Which duplicates are published again: a request still 'created' whose copy
+ * came from its lane's own partition (lane mod P). Every allocation of a
+ * lane comes from that partition, so re-publishing in offset order keeps
+ * each lane's allocations in nonce order on txlane.allocated. A copy on
+ * another partition needs nothing: if the original's allocation was never
+ * delivered, the original message itself was not committed and comes back.
+ */
+static void batch_mark_republish(const allocator_t *a, alloc_item_t **sorted, size_t n,
+                                 PGresult *res) {
     for (int r = 0; r < PQntuples(res); r++) {
+        const char *id = PQgetvalue(res, r, 1);
+        long long lane = atoll(PQgetvalue(res, r, 2));
+        alloc_item_t **hit = bsearch(id, sorted, n, sizeof(*sorted), batch_cmp_key);
+        if (hit == NULL)
+            continue;
+        while (hit > sorted && strcmp(hit[-1]->req.request_id, id) == 0)
+            hit--;
+        for (; hit < sorted + n && strcmp((*hit)->req.request_id, id) == 0; hit++) {
+            if (lane % a->partitions == (*hit)->m->partition) {
+                (*hit)->dup_row = r;
+                break;
+            }
+        }
+    }
+}
+
+/* Publishes row r of the duplicates' stored allocations again, unchanged. */
+static int batch_republish(allocator_t *a, PGresult *res, int r) {
+    {
         msg_allocated_t m;
         memset(&m, 0, sizeof m);
         m.tx_id = atoll(PQgetvalue(res, r, 0));
@@ -266,7 +297,7 @@ static int batch_republish(allocator_t *a, PGresult *res) {
             uint256_parse_dec(PQgetvalue(res, r, 10), &m.fees.max_fee_per_gas) != 0 ||
             uint256_parse_dec(PQgetvalue(res, r, 11), &m.fees.max_priority_fee_per_gas) != 0) {
             log_error("stored allocation does not parse", LF_I("tx_id", m.tx_id));
-            continue;
+            return 0;
         }
         if (token) {
             uint256_from_u64(0, &m.value);
@@ -283,7 +314,7 @@ static int batch_republish(allocator_t *a, PGresult *res) {
             if (hex_decode(hexdata, hexlen, data, hexlen / 2 + 1, &data_len) != 0) {
                 free(data);
                 log_error("stored calldata does not parse", LF_I("tx_id", m.tx_id));
-                continue;
+                return 0;
             }
         }
         m.data = data;
@@ -294,11 +325,10 @@ static int batch_republish(allocator_t *a, PGresult *res) {
         m.created_ms = atoll(PQgetvalue(res, r, 14));
         int rc = batch_send_allocated(a, &m);
         free(data);
-        if (rc != 0)
-            return rc;
-        metric_inc(a->m_republished);
+        if (rc == 0)
+            metric_inc(a->m_republished);
+        return rc;
     }
-    return 0;
 }
 
 typedef struct {
@@ -380,10 +410,10 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
                 rc = TXL_EFENCED;
                 goto fail;
             }
-        } else if ((lane = lanes_route(a)) < 0) {
+        } else if ((lane = lanes_route(a, it->m->partition)) < 0) {
             metric_inc(a->m_lanes_unavailable);
-            log_warn("no active lane owned here can take requests",
-                     LF_S("request_id", it->req.request_id));
+            log_warn("no active lane of the partition can take requests",
+                     LF_I("partition", it->m->partition), LF_S("request_id", it->req.request_id));
             rc = TXL_EFENCED;
             goto fail;
         }
@@ -524,6 +554,7 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
 
     for (size_t i = 0; i < n; i++) {
         items[i].m = msgs[i];
+        items[i].dup_row = -1;
         batch_parse(a, &items[i]);
         if (items[i].reason == PAYOUT_OK)
             sorted[nvalid++] = &items[i];
@@ -554,15 +585,20 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
         }
     }
 
-    /* Committed: publish. New allocations first, in batch order (nonce order per lane). */
+    if (dups != NULL)
+        batch_mark_republish(a, sorted, nvalid, dups);
+    /* Committed: publish in batch order, which is nonce order per lane. */
     for (size_t i = 0; i < n && rc == 0; i++) {
         alloc_item_t *it = &items[i];
         if (it->reason != PAYOUT_OK) {
             rc = batch_send_dlq(a, it);
             continue;
         }
-        if (!it->is_new)
+        if (!it->is_new) {
+            if (it->dup_row >= 0)
+                rc = batch_republish(a, dups, it->dup_row);
             continue;
+        }
         alloc_lane_t *l = &a->lanes[it->lane];
         msg_allocated_t m = {.tx_id = it->tx_id, .kind = TX_KIND_PAYOUT,
                              .lane = (uint32_t)it->lane, .from = l->addr,
@@ -578,8 +614,6 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
         metric_set(l->m_next_nonce, (double)l->next_nonce);
         nnew++;
     }
-    if (rc == 0 && dups != NULL)
-        rc = batch_republish(a, dups);
     if (rc == 0)
         rc = producer_flush(a->producer);
     if (rc == 0) {

@@ -337,11 +337,12 @@ void lanes_refresh(allocator_t *a, int force) {
     metric_set(a->m_owned, (double)owned);
 }
 
-int lanes_route(allocator_t *a) {
-    long long n = a->cfg->lanes;
+int lanes_route(allocator_t *a, int32_t partition) {
+    long long P = a->partitions, count = (a->cfg->lanes - partition + P - 1) / P;
+    uint32_t *rr = &a->rr[partition];
     int best = -1;
-    for (long long k = 0; k < n; k++) {
-        long long i = (a->rr + k) % n;
+    for (long long k = 0; k < count; k++) {
+        long long i = partition + ((*rr + k) % count) * P;
         const alloc_lane_t *l = &a->lanes[i];
         if (!l->owned || !l->chain_checked || !l->active || lanes_is_treasury(a, i))
             continue;
@@ -349,7 +350,7 @@ int lanes_route(allocator_t *a) {
             best = (int)i;
     }
     if (best >= 0)
-        a->rr = (uint32_t)((best + 1) % n);
+        *rr = (uint32_t)((best / P + 1) % count);
     return best;
 }
 

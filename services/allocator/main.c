@@ -237,6 +237,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     a.part_state = xcalloc((size_t)a.partitions, sizeof(*a.part_state));
+    a.rr = xcalloc((size_t)a.partitions, sizeof(*a.rr));
     long long chain_id = alloc_chain_id(&w, cfg.chain_id);
     if (chain_id < 0) {
         exit_code = 2;
@@ -292,6 +293,7 @@ done:
     jbuf_free(&a.json);
     free(a.lanes);
     free(a.part_state);
+    free(a.rr);
     if (kafka_fatal && exit_code == 0)
         exit_code = 1;
     return service_finish(&svc, allocator_options, &cfg, exit_code);
