@@ -131,6 +131,8 @@ static const char leader_sql_held[] =
 
 int leader_poll(leader_t *l) {
     long long now = service_now_ms();
+    if (l->db != NULL && PQstatus(l->db) == CONNECTION_BAD)
+        leader_disconnect(l, "connection to postgresql lost");
     if (l->db == NULL) {
         if (now < l->next_try_ms)
             return 0;
@@ -184,21 +186,15 @@ PGconn *leader_db(leader_t *l) {
 }
 
 int leader_check(leader_t *l) {
-    if (l->db != NULL && PQstatus(l->db) == CONNECTION_BAD)
-        leader_disconnect(l, "connection to postgresql lost");
-    return l->is_leader;
-}
-
-void leader_resign(leader_t *l, const char *reason) {
-    if (!l->is_leader)
-        return;
-    log_warn("resigning leadership", LF_S("reason", reason), LF_U("term", l->term));
-    if (l->db != NULL && leader_query_bool(l, "SELECT pg_advisory_unlock($1::bigint)") < 0) {
-        leader_disconnect(l, "unlock failed");
-        return;
+    if (l->is_leader && l->db != NULL && PQstatus(l->db) == CONNECTION_BAD) {
+        /* the session is gone, and the lock with it; the connection is closed
+         * by the next leader_poll, so the caller's pointer stays valid */
+        log_error("leadership lost", LF_S("reason", "connection to postgresql lost"),
+                  LF_U("term", l->term));
+        leader_set(l, 0);
+        health_set(HEALTH_POSTGRES, 0);
     }
-    leader_set(l, 0);
-    l->next_try_ms = service_now_ms() + l->retry_ms;
+    return l->is_leader;
 }
 
 void leader_free(leader_t *l) {

@@ -171,6 +171,13 @@ static int watch_match(watcher_t *w, watch_match_t *m, size_t n) {
         }
     }
     PQclear(res);
+    return 0;
+}
+
+/* Reports the lane transactions that are not ours (once their range is
+ * committed, so a range read again does not count them twice). */
+static void watch_report_foreign(watcher_t *w, const watch_match_t *m, size_t n) {
+    char hash[CHAIN_HASH_STR_LEN + 1];
     for (size_t i = 0; i < n; i++) {
         if (m[i].ours)
             continue;
@@ -180,7 +187,6 @@ static int watch_match(watcher_t *w, watch_match_t *m, size_t n) {
                  LF_U("nonce", m[i].tx->nonce), LF_S("tx_hash", hash),
                  LF_U("block", m[i].block->number), LF_I("tx_id", m[i].tx_id));
     }
-    return 0;
 }
 
 /* Step 2: receipts of our open transactions. */
@@ -440,6 +446,7 @@ int watch_confirm_range(watcher_t *w, chain_block_t *bs, size_t nb) {
         free(m);
         return rc;
     }
+    watch_report_foreign(w, m, n);
     for (size_t i = 0; i < n; i++)
         ours += m[i].ours;
     if (n > 0 || confirmed > 0)

@@ -7,6 +7,7 @@
  *   while (running) {
  *       if (leader_poll(l)) { act with leader_db(l); after a failed statement
  *                             call leader_check(l) before acting again }
+ *       // leader_db(l) may change (or become NULL) in every leader_poll
  *   }
  *   leader_free(l);                      // ends the session: the lock is released
  *
@@ -67,11 +68,8 @@ uint64_t leader_term(const leader_t *l);
 PGconn *leader_db(leader_t *l);
 
 /* After a statement failed: if the connection is broken, leadership ends now
- * (the connection is closed). Returns 1 if still leader. */
+ * (the connection itself is closed by the next leader_poll, so leader_db()
+ * stays valid until then). Returns 1 if still leader. */
 int leader_check(leader_t *l);
-
-/* Gives leadership up (unlocks, keeps the connection as a standby); the next
- * leader_poll tries again after retry_ms. */
-void leader_resign(leader_t *l, const char *reason);
 
 #endif
