@@ -49,24 +49,6 @@ typedef struct {
     chain_receipt_t receipt;
 } watch_match_t;
 
-int watch_db_error(PGconn *db, const PGresult *res, char *errstr, size_t errstr_size) {
-    const char *msg = res != NULL ? PQresultErrorMessage(res) : NULL;
-    if (msg == NULL || msg[0] == '\0')
-        msg = PQerrorMessage(db);
-    snprintf(errstr, errstr_size, "%s", msg);
-    size_t n = strlen(errstr);
-    while (n > 0 && (errstr[n - 1] == '\n' || errstr[n - 1] == ' '))
-        errstr[--n] = '\0';
-    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    return state != NULL && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0 ||
-                             strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0);
-}
-
-void watch_db_rollback(watcher_t *w) {
-    if (w->db != NULL && PQstatus(w->db) == CONNECTION_OK)
-        db_rollback(w->db);
-}
-
 int watch_kind_index(const char *kind) {
     static const char *const names[WATCH_NKINDS] = {"payout", "cancel", "topup", "sweep"};
     for (int i = 0; i < WATCH_NKINDS; i++) {
@@ -76,25 +58,16 @@ int watch_kind_index(const char *kind) {
     return WATCH_KIND_PAYOUT;
 }
 
-/* Runs sql with text params; on failure logs, rolls back an open transaction
- * (in_tx) and tells the leadership module. Returns the result or NULL. */
-static PGresult *watch_exec(watcher_t *w, const char *what, const char *sql, int nparams,
-                            const char *const *params, int in_tx) {
-    PGresult *res = PQexecParams(w->db, sql, nparams, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return res;
+PGresult *watch_query(watcher_t *w, const char *what, const char *sql, int nparams,
+                      const char *const *params) {
     char err[512];
-    int transient = watch_db_error(w->db, res, err, sizeof(err));
-    PQclear(res);
-    if (transient)
-        log_warn("database statement failed; retrying next turn", LF_S("statement", what),
-                 LF_S("error", err));
-    else
-        log_error("database statement failed", LF_S("statement", what), LF_S("error", err));
+    PGresult *res = db_query(w->db, sql, nparams, params, err, sizeof(err));
+    if (res != NULL)
+        return res;
+    /* a deadlock or a lost connection included: the next turn does it again */
+    log_warn("database statement failed", LF_S("statement", what), LF_S("error", err));
     metric_inc(w->m_errors);
-    if (in_tx)
-        watch_db_rollback(w);
+    db_rollback(w->db);
     leader_check(w->leader);
     return NULL;
 }
@@ -141,7 +114,7 @@ static int watch_match(watcher_t *w, watch_match_t *m, size_t n) {
         db_array_add(&hashes, hash);
     }
     const char *params[] = {db_array_text(&lanes), db_array_text(&nonces), db_array_text(&hashes)};
-    PGresult *res = watch_exec(w, "match", watch_sql_match, 3, params, 0);
+    PGresult *res = watch_query(w, "match", watch_sql_match, 3, params);
     db_array_free(&lanes);
     db_array_free(&nonces);
     db_array_free(&hashes);
@@ -284,7 +257,8 @@ static const char watch_sql_record[] =
 
 /* Confirms (or cancels, when the mined attempt is a cancel) every open
  * transaction included in a stored block at or below $1; $2 is the depth
- * asked for, kept in the event. Then forgets the blocks below $3 (the last
+ * asked for and $4 the processed tip it was reached on, both kept in the
+ * event. Then forgets the blocks below $3 (the last
  * TXLANE_REORG_DEPTH are kept): in the same statement, so a block is never
  * pruned before what it includes was confirmed (the statement's parts share
  * one snapshot). */
@@ -314,7 +288,7 @@ static const char watch_sql_promote[] =
     "    jsonb_strip_nulls(jsonb_build_object("
     "    'attempt', attempt, 'tx_hash', tx_hash, 'block_number', block_number,"
     "    'block_hash', block_hash, 'gas_used', gas_used, 'receipt_status', receipt_status,"
-    "    'confirmations', $2::int,"
+    "    'confirmations', $2::int, 'tip_block', $4::bigint,"
     "    'reason', CASE WHEN receipt_status = 0 THEN 'reverted' END))"
     "  FROM done ORDER BY tx_id"
     ") SELECT kind, state, receipt_status, tx_id, request_id, lane_id, nonce, tx_hash,"
@@ -322,16 +296,17 @@ static const char watch_sql_promote[] =
 
 /* Runs the promotion for the processed tip, and the pruning of chain_blocks;
  * adds to *confirmed. */
-static int watch_promote(watcher_t *w, uint64_t tip, int in_tx, size_t *confirmed) {
+static int watch_promote(watcher_t *w, uint64_t tip, size_t *confirmed) {
     uint64_t depth = (uint64_t)w->cfg->confirmations, keep = (uint64_t)w->cfg->reorg_depth;
-    char due_max[24], conf[24], keep_from[24];
+    char due_max[24], conf[24], keep_from[24], tip_text[24];
     /* on a chain shorter than the depth nothing is due: -1 matches no block */
     snprintf(due_max, sizeof(due_max), "%lld",
              tip + 1 >= depth ? (long long)(tip + 1 - depth) : -1LL);
     snprintf(conf, sizeof(conf), "%" PRIu64, depth);
     snprintf(keep_from, sizeof(keep_from), "%" PRIu64, tip + 1 > keep ? tip + 1 - keep : 0);
-    const char *params[] = {due_max, conf, keep_from};
-    PGresult *res = watch_exec(w, "confirm", watch_sql_promote, 3, params, in_tx);
+    snprintf(tip_text, sizeof(tip_text), "%" PRIu64, tip);
+    const char *params[] = {due_max, conf, keep_from, tip_text};
+    PGresult *res = watch_query(w, "confirm", watch_sql_promote, 4, params);
     if (res == NULL)
         return TXL_EDB;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -358,7 +333,7 @@ int watch_confirm_due(watcher_t *w) {
     size_t confirmed = 0;
     if (!w->have_cursor)
         return 0;
-    int rc = watch_promote(w, w->cursor, 0, &confirmed);
+    int rc = watch_promote(w, w->cursor, &confirmed);
     if (rc == 0 && confirmed > 0)
         log_info("confirmed transactions already deep enough", LF_U("confirmed", confirmed),
                  LF_U("processed_block", w->cursor));
@@ -399,18 +374,18 @@ static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const 
     for (size_t i = 0; i < 11; i++)
         params[i] = db_array_text(&a[i]);
 
-    PGresult *res = watch_exec(w, "begin", "BEGIN", 0, NULL, 0);
+    PGresult *res = watch_query(w, "begin", "BEGIN", 0, NULL);
     if (res == NULL)
         goto cleanup;
     PQclear(res);
-    res = watch_exec(w, "record range", watch_sql_record, 11, params, 1);
+    res = watch_query(w, "record range", watch_sql_record, 11, params);
     if (res == NULL)
         goto cleanup;
     *included = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    if (watch_promote(w, tip, 1, confirmed) != 0)
+    if (watch_promote(w, tip, confirmed) != 0)
         goto cleanup;
-    res = watch_exec(w, "commit", "COMMIT", 0, NULL, 1);
+    res = watch_query(w, "commit", "COMMIT", 0, NULL);
     if (res == NULL)
         goto cleanup;
     PQclear(res);

@@ -46,16 +46,11 @@ static void watch_rpc_ok(watcher_t *w) {
 }
 
 int watch_follow_start(watcher_t *w, int announce) {
-    char err[512];
-    PGresult *res = PQexecParams(
-        w->db, "SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT 1", 0, NULL, NULL,
-        NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        watch_db_error(w->db, res, err, sizeof(err));
-        log_error("could not read the processed block", LF_S("error", err));
-        PQclear(res);
+    PGresult *res = watch_query(w, "processed block",
+                                "SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT 1",
+                                0, NULL);
+    if (res == NULL)
         return TXL_EDB;
-    }
     w->have_cursor = PQntuples(res) == 1;
     w->verified = 0;
     if (w->have_cursor) {

@@ -34,15 +34,10 @@ int watch_lane_filter(const eth_address_t *from, void *ctx) {
 }
 
 static int watch_lanes_load(watcher_t *w) {
-    PGresult *res = PQexecParams(w->db, "SELECT id, address FROM lanes ORDER BY id", 0, NULL,
-                                 NULL, NULL, NULL, 0);
-    char err[512];
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        watch_db_error(w->db, res, err, sizeof(err));
-        log_warn("could not load lanes", LF_S("error", err));
-        PQclear(res);
+    PGresult *res = watch_query(w, "load lanes", "SELECT id, address FROM lanes ORDER BY id", 0,
+                                NULL);
+    if (res == NULL)
         return TXL_EDB;
-    }
     size_t n = (size_t)PQntuples(res), kept = 0;
     watch_lane_t *lanes = xcalloc(n > 0 ? n : 1, sizeof(watch_lane_t));
     for (size_t i = 0; i < n; i++) {
@@ -65,14 +60,9 @@ static int watch_lanes_load(watcher_t *w) {
 }
 
 int watch_lanes_refresh(watcher_t *w) {
-    PGresult *res = PQexecParams(w->db, "SELECT count(*) FROM lanes", 0, NULL, NULL, NULL, NULL, 0);
-    char err[512];
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        watch_db_error(w->db, res, err, sizeof(err));
-        log_warn("could not count lanes", LF_S("error", err));
-        PQclear(res);
+    PGresult *res = watch_query(w, "count lanes", "SELECT count(*) FROM lanes", 0, NULL);
+    if (res == NULL)
         return TXL_EDB;
-    }
     long long count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     if (count == w->lanes_count)

@@ -57,17 +57,13 @@ static const char *watch_col_str(const PGresult *res, int r, int c) {
 }
 
 static int watch_publish_start(watcher_t *w) {
-    char err[512];
-    PGresult *res = PQexecParams(w->db, "SELECT status_event_id FROM watcher_state", 0, NULL, NULL,
-                                 NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        if (PQresultStatus(res) != PGRES_TUPLES_OK)
-            watch_db_error(w->db, res, err, sizeof(err));
-        else
-            snprintf(err, sizeof(err), "watcher_state has no row (run txlane migrate)");
-        log_error("could not read the status outbox position", LF_S("error", err));
+    PGresult *res = watch_query(w, "status outbox position",
+                                "SELECT status_event_id FROM watcher_state", 0, NULL);
+    if (res == NULL)
+        return TXL_EDB;
+    if (PQntuples(res) != 1) {
+        log_error("watcher_state has no row: run txlane migrate");
         PQclear(res);
-        leader_check(w->leader);
         return TXL_EDB;
     }
     w->published_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -78,23 +74,16 @@ static int watch_publish_start(watcher_t *w) {
 
 /* Records that every event up to w->sent_id was delivered. */
 static int watch_publish_mark(watcher_t *w) {
-    char id[24], err[512];
+    char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)w->sent_id);
     const char *params[] = {id};
-    PGresult *res = PQexecParams(w->db,
-                                 "UPDATE watcher_state SET status_event_id = $1::bigint,"
-                                 " updated_at = now() WHERE status_event_id < $1::bigint",
-                                 1, NULL, params, NULL, NULL, 0);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok) {
-        watch_db_error(w->db, res, err, sizeof(err));
-        log_warn("could not record the status outbox position", LF_S("error", err));
-    }
-    PQclear(res);
-    if (!ok) {
-        leader_check(w->leader);
+    PGresult *res = watch_query(w, "record status outbox position",
+                                "UPDATE watcher_state SET status_event_id = $1::bigint,"
+                                " updated_at = now() WHERE status_event_id < $1::bigint",
+                                1, params);
+    if (res == NULL)
         return TXL_EDB;
-    }
+    PQclear(res);
     w->published_id = w->sent_id;
     return 0;
 }
@@ -136,15 +125,9 @@ static int watch_publish_next(watcher_t *w) {
     snprintf(after, sizeof(after), "%lld", (long long)w->sent_id);
     snprintf(limit, sizeof(limit), "%d", WATCH_PUBLISH_BATCH);
     const char *params[] = {after, limit};
-    PGresult *res = PQexecParams(w->db, watch_sql_events, 2, NULL, params, NULL, NULL, 0);
-    char err[512];
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        watch_db_error(w->db, res, err, sizeof(err));
-        log_warn("could not read status events", LF_S("error", err));
-        PQclear(res);
-        leader_check(w->leader);
+    PGresult *res = watch_query(w, "status events", watch_sql_events, 2, params);
+    if (res == NULL)
         return TXL_EDB;
-    }
     jbuf_t j;
     jbuf_init(&j);
     int rc = 0, r;

@@ -151,10 +151,11 @@ extern const watch_policy_t watch_policy_publish;
  * them as published. */
 void watch_publish_drain(watcher_t *w);
 
-/* db helpers (confirm.c): a failed statement's message, trimmed, into errstr;
- * 1 if the SQLSTATE says retrying may succeed (deadlock, serialization). */
-int watch_db_error(PGconn *db, const PGresult *res, char *errstr, size_t errstr_size);
-/* ROLLBACK, ignoring the result (the session may be gone). */
-void watch_db_rollback(watcher_t *w);
+/* confirm.c: runs sql on the leader's session (db_query). On failure: logs
+ * it under the name what, rolls back an open transaction, lets the
+ * leadership module see a lost connection, and returns NULL. The caller
+ * PQclears a result. */
+PGresult *watch_query(watcher_t *w, const char *what, const char *sql, int nparams,
+                      const char *const *params);
 
 #endif
