@@ -40,7 +40,9 @@
 static const char watch_sql_events[] =
     "SELECT e.event_id, e.tx_id, e.request_id, e.to_state, t.lane_id, t.nonce,"
     " e.detail->>'attempt', e.detail->>'tx_hash', e.detail->>'block_number',"
-    " e.detail->>'receipt_status', e.detail->>'reason', (r.payload->'metadata')::text,"
+    " e.detail->>'receipt_status', e.detail->>'reason',"
+    " CASE WHEN jsonb_typeof(r.payload->'metadata') = 'object'"
+    "   THEN (r.payload->'metadata')::text END,"
     " (extract(epoch FROM e.at) * 1000)::bigint"
     " FROM tx_events e"
     " LEFT JOIN txs t ON t.tx_id = e.tx_id"

@@ -148,12 +148,16 @@ txl_pass "lanes' mined counts kept; the foreign transaction counted and logged, 
 
 STATUS="$TXL_DIR/status.txt"
 txl_consume "$TXLANE_TOPIC_STATUS" 4 30 >"$STATUS" || txl_fail "fewer than 4 status events"
-python3 - "$HASH_REV" "$STATUS" <<'PY' || txl_fail "status events: $(cat "$STATUS")"
+python3 - "$HASH_REV" "$STATUS" "$TXL_SRC/tests/unit" <<'PY' ||
 import json, sys
+sys.path.insert(0, sys.argv[3])
+from schema_agreement import message_schemas  # the schemas, cross references resolved
+status_schema = message_schemas()["status.schema.json"]
 events = {}
 for line in open(sys.argv[2]):
     part, key, value = line.rstrip("\n").split(" ", 2)
     ev = json.loads(value)
+    status_schema.validate(ev)
     assert ev["request_id"] == key, line
     events[key] = ev
 assert set(events) == {"r-ok", "r-revert", "r-pending", "r-created"}, events
@@ -166,7 +170,8 @@ for key, ev in events.items():
     else:
         assert ev["state"] == "confirmed" and ev["receipt_status"] == 1, ev
 PY
-txl_pass "status events: confirmed, and failed/reverted for the reverted payout"
+    txl_fail "status events: $(cat "$STATUS")"
+txl_pass "status events (valid per schemas/status.schema.json): confirmed, and failed/reverted"
 
 # --- leadership: a standby, kill -9, takeover --------------------------------------------------
 txl_start_named wB watcher "$PORT_B"
