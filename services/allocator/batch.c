@@ -55,8 +55,10 @@ typedef struct {
 } alloc_item_t;
 
 static const char *const batch_sql_requests =
-    "INSERT INTO requests (request_id, payload, source_partition, source_offset)"
-    " SELECT * FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::bigint[])"
+    "INSERT INTO requests (request_id, payload, source_partition, source_offset, received_at)"
+    " SELECT u.id, u.payload, u.part, u.off, COALESCE(to_timestamp(u.ts / 1000.0), now())"
+    " FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::bigint[], $5::bigint[])"
+    "   AS u(id, payload, part, off, ts)"
     " ON CONFLICT (request_id) DO NOTHING RETURNING request_id";
 
 static const char *const batch_sql_ids =
@@ -332,7 +334,7 @@ static int batch_republish(allocator_t *a, PGresult *res, int r) {
 }
 
 typedef struct {
-    db_array_t ids, payloads, partitions, offsets;                                 /* requests */
+    db_array_t ids, payloads, partitions, offsets, stamps;                         /* requests */
     db_array_t tx_ids, rids, lanes, nonces, froms, tos, values, tokens, datas, gas; /* txs */
     db_array_t lane_ids, lane_next, lane_epochs, dup_ids;
 } batch_arrays_t;
@@ -372,12 +374,21 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
         db_array_addn(&b.payloads, a->json.buf, a->json.len);
         db_array_add_i64(&b.partitions, it->m->partition);
         db_array_add_i64(&b.offsets, it->m->offset);
+        /* received_at: when the producer sent it (the message's create time), so latencies
+         * include the time a request waited in the topic. */
+        rd_kafka_timestamp_type_t tstype;
+        int64_t ts = rd_kafka_message_timestamp(it->m, &tstype);
+        if (ts > 0)
+            db_array_add_i64(&b.stamps, ts);
+        else
+            db_array_add(&b.stamps, NULL);
     }
     if ((rc = db_begin(a->db, err, sizeof err)) != 0)
         goto fail;
     const char *rp[] = {db_array_text(&b.ids), db_array_text(&b.payloads),
-                        db_array_text(&b.partitions), db_array_text(&b.offsets)};
-    if ((res = db_query(a->db, batch_sql_requests, 4, rp, err, sizeof err)) == NULL)
+                        db_array_text(&b.partitions), db_array_text(&b.offsets),
+                        db_array_text(&b.stamps)};
+    if ((res = db_query(a->db, batch_sql_requests, 5, rp, err, sizeof err)) == NULL)
         goto fail_db;
     batch_mark_new(sorted, nvalid, res);
     PQclear(res);
