@@ -169,6 +169,10 @@ int main(int argc, char **argv) {
     char errstr[512];
     memset(&cfg, 0, sizeof(cfg));
     memset(&w, 0, sizeof(w));
+    /* before service_start opens /readyz: not ready until all three answered */
+    health_require(HEALTH_KAFKA);
+    health_require(HEALTH_POSTGRES);
+    health_require(HEALTH_NODE);
     int rc = service_start(&svc, "watcher",
                            "txlane-watcher: follows the chain and confirms transactions",
                            watcher_options, &cfg, &cfg.common, argc, argv);
@@ -190,9 +194,6 @@ int main(int argc, char **argv) {
     w.policies = watcher_policies;
     w.lanes_count = -1;
     watcher_metrics(&w);
-    health_require(HEALTH_KAFKA);
-    health_require(HEALTH_POSTGRES);
-    health_require(HEALTH_NODE);
     w.rpc = rpc_client_new(cfg.rpc_url, (long)cfg.rpc_timeout_ms);
     w.leader = leader_new(cfg.pg_dsn, "txlane-watcher", WATCH_LEADER_KEY, (int)cfg.leader_retry_ms,
                           w.m_leader);
