@@ -196,3 +196,32 @@ txl_lane_transfer() {
     echo "$hash $raw $(($(jq -r .blockNumber <<<"$receipt"))) $(jq -r .blockHash <<<"$receipt")" \
         "$(($(jq -r .status <<<"$receipt")))"
 }
+
+# txl_start_named NAME PROG PORT [ARGS]  like txl_start_worker for one of several instances of a
+# program: the instance is NAME in TXL_PIDS (txl_stop_worker NAME), its log is NAME.log.
+txl_start_named() {
+    local name="$1" prog="$2" port="$3"
+    shift 3
+    TXLANE_HTTP_PORT="$port" TXLANE_HTTP_BIND=127.0.0.1 \
+        TXLANE_GROUP="${TXLANE_GROUP:-$TXLANE_GROUP_PREFIX.$prog}" \
+        "$TXL_BIN/txlane-$prog" "$@" >>"$TXL_DIR/$name.out" 2>>"$TXL_DIR/$name.log" &
+    TXL_PIDS[$name]=$!
+}
+
+# txl_metric PORT NAME_WITH_LABELS  prints the value of that line of /metrics (empty if absent).
+txl_metric() {
+    curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; exit }'
+}
+
+# txl_wait_for SECS CMD...  runs CMD every 0.2 s until it succeeds; fails (status 1) after SECS.
+txl_wait_for() {
+    local secs="$1" i
+    shift
+    for ((i = 0; i < secs * 5; i++)); do
+        if "$@"; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
