@@ -76,6 +76,10 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
 
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
+    /* KAFKA_* settings are shared by producers and consumers: a property that
+     * does not apply to this client type is expected, not a warning. */
+    if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "will be ignored by this") != NULL)
+        level = 7;
     if (level <= 3)
         log_error("librdkafka", LF_S("facility", fac), LF_S("detail", buf));
     else if (level <= 4)
@@ -175,6 +179,13 @@ int kafka_topics_ensure(rd_kafka_t *rk, const kafka_topic_spec_t *specs, size_t 
             snprintf(errstr, errstr_size, "topic %s: %s", specs[i].name, rderr);
             rc = TXL_EINVAL;
             goto cleanup;
+        }
+        for (const char *const *c = specs[i].configs; c != NULL && c[0] != NULL; c += 2) {
+            if (rd_kafka_NewTopic_set_config(topics[i], c[0], c[1]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                snprintf(errstr, errstr_size, "topic %s: bad config %s", specs[i].name, c[0]);
+                rc = TXL_EINVAL;
+                goto cleanup;
+            }
         }
     }
     rd_kafka_CreateTopics(rk, topics, n, opts, queue);

@@ -108,12 +108,16 @@ int cmd_topics(int argc, char **argv) {
         cfg_free(topics_options, &cfg);
         return 2;
     }
+    /* The requests topic takes messages up to 2 MiB so that an oversized
+     * request reaches the allocator and its DLQ (with a reason) instead of
+     * failing at the producer with a broker error only the producer sees. */
+    static const char *const requests_configs[] = {"max.message.bytes", "2097152", NULL};
     kafka_topic_spec_t specs[] = {
-        {cfg.common.topic_requests, (int)cfg.p_requests},
-        {cfg.common.topic_allocated, (int)cfg.p_allocated},
-        {cfg.common.topic_signed, (int)cfg.p_signed},
-        {cfg.common.topic_status, (int)cfg.p_status},
-        {cfg.common.topic_dlq, (int)cfg.p_dlq},
+        {cfg.common.topic_requests, (int)cfg.p_requests, requests_configs},
+        {cfg.common.topic_allocated, (int)cfg.p_allocated, NULL},
+        {cfg.common.topic_signed, (int)cfg.p_signed, NULL},
+        {cfg.common.topic_status, (int)cfg.p_status, NULL},
+        {cfg.common.topic_dlq, (int)cfg.p_dlq, NULL},
     };
     size_t n = sizeof(specs) / sizeof(specs[0]);
     int created = 0;

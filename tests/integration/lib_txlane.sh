@@ -6,7 +6,8 @@
 # never see each other's data, and its own work folder under .run/tests/<test>/ for logs.
 #
 #   txl_test_init NAME          database txlane_NAME, topics NAME.*, folder; exports the env
-#   txl_start_worker PROG PORT  starts build/services/txlane-PROG in the background (log in folder)
+#   txl_start_worker PROG PORT  starts build/services/txlane-PROG in the background (log in folder);
+#                               its consumer group is the test's own (TXLANE_GROUP overrides)
 #   txl_wait_ready PORT [SECS]  waits for /readyz to answer 200
 #   txl_stop_worker PROG        SIGTERM, waits (5 s bound), sets TXL_EXIT to the exit status
 #   txl_fail MSG                prints "FAIL: MSG" and exits 1
@@ -66,6 +67,8 @@ txl_test_init() {
     export TXLANE_TOPIC_STATUS="$run_id.status"
     export TXLANE_TOPIC_DLQ="$run_id.dlq"
     export TXLANE_GROUP_PREFIX="$run_id"
+    # A killed worker leaves the group only when its session times out: keep that short.
+    export KAFKA_SESSION_TIMEOUT_MS=6000 KAFKA_HEARTBEAT_INTERVAL_MS=1000
     umask 077
     printf '%s\n' "$TXL_TEST_MNEMONIC" >"$TXL_DIR/mnemonic"
     umask 022
@@ -82,6 +85,7 @@ txl_start_worker() {
     local prog="$1" port="$2"
     shift 2
     TXLANE_HTTP_PORT="$port" TXLANE_HTTP_BIND=127.0.0.1 \
+        TXLANE_GROUP="${TXLANE_GROUP:-$TXLANE_GROUP_PREFIX.$prog}" \
         "$TXL_BIN/txlane-$prog" "$@" >>"$TXL_DIR/$prog.out" 2>>"$TXL_DIR/$prog.log" &
     TXL_PIDS[$prog]=$!
 }
@@ -149,7 +153,7 @@ txl_fund_lanes() {
 txl_produce() {
     local topic="$1" file="$2"
     shift 2
-    kcat -P -b "$KAFKA_BOOTSTRAP_SERVERS" -t "$topic" -X partitioner=murmur2_random "$@" "$file"
+    kcat -P -b "$KAFKA_BOOTSTRAP_SERVERS" -t "$topic" -X partitioner=murmur2_random "$@" -l "$file"
 }
 
 txl_consume() {

@@ -45,6 +45,7 @@ int kafka_ping(rd_kafka_t *rk, int timeout_ms) TXL_WUR;
 typedef struct {
     const char *name;
     int partitions;
+    const char *const *configs; /* NULL, or NULL-terminated name/value pairs */
 } kafka_topic_spec_t;
 
 /*

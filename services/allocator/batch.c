@@ -1,0 +1,605 @@
+/*
+ * batch.c - one batch of payout requests (DESIGN section 6):
+ *
+ *   1. validate every message; invalid ones go to the DLQ (no nonce);
+ *   2. BEGIN; insert the valid ones into requests ON CONFLICT DO NOTHING:
+ *      the rows returned are new, the rest are duplicates;
+ *   3. route each new request to an owned active lane (or its pinned lane)
+ *      and take next_nonce++ in memory;
+ *   4. insert txs (created) + tx_events, advance lanes.next_nonce WHERE
+ *      owner_epoch = <mine> (0 rows: fenced -> roll back, drop the lanes,
+ *      hand the batch back); read the allocations of duplicates still
+ *      'created' (they are published again, unchanged); COMMIT;
+ *   5. produce allocated messages and status events, wait for every delivery
+ *      report; only then does the stream commit the offsets.
+ *
+ * Every statement covers the whole batch (array parameters), so a batch is
+ * six round trips whatever its size. In-memory nonces are restored when the
+ * transaction does not commit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allocator.h"
+#include "txlane/db.h"
+#include "txlane/erc20.h"
+#include "txlane/hex.h"
+#include "txlane/log.h"
+#include "txlane/msg.h"
+#include "txlane/payout.h"
+#include "txlane/service.h"
+#include "txlane/xmalloc.h"
+
+#define ALLOC_GAS_TRANSFER 21000ULL
+
+typedef struct {
+    rd_kafka_message_t *m;
+    payout_request_t req;
+    payout_reject_t reason;
+    char detail[200];
+    int first;  /* first occurrence of its request_id in the batch */
+    int is_new; /* won the requests insert */
+    int in_batch_repeat; /* a later copy of a request that is new in this batch */
+    int lane;
+    long long nonce;
+    long long tx_id;
+    /* the transaction */
+    eth_address_t tx_to;
+    uint256_t tx_value;
+    const uint8_t *tx_data;
+    size_t tx_data_len;
+    uint64_t gas_limit;
+    uint8_t erc20_call[68];
+} alloc_item_t;
+
+static const char *const batch_sql_requests =
+    "INSERT INTO requests (request_id, payload, source_partition, source_offset)"
+    " SELECT * FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::bigint[])"
+    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id";
+
+static const char *const batch_sql_ids =
+    "SELECT nextval('txs_tx_id_seq') FROM generate_series(1, $1::int)";
+
+static const char *const batch_sql_txs =
+    "WITH ins AS ("
+    " INSERT INTO txs (tx_id, request_id, kind, lane_id, nonce, state, from_address, to_address,"
+    "   value_wei, token, data, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, chain_id)"
+    " SELECT u.tx_id, u.request_id, 'payout', u.lane_id, u.nonce, 'created', u.from_address,"
+    "   u.to_address, u.value_wei, u.token, decode(u.data, 'hex'), u.gas_limit,"
+    "   $11::numeric, $12::numeric, $13::bigint"
+    " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[],"
+    "   $7::numeric[], $8::text[], $9::text[], $10::bigint[])"
+    "   AS u(tx_id, request_id, lane_id, nonce, from_address, to_address, value_wei, token, data,"
+    "        gas_limit)"
+    " RETURNING tx_id, request_id, lane_id, nonce)"
+    " INSERT INTO tx_events (tx_id, request_id, from_state, to_state, program, detail)"
+    " SELECT tx_id, request_id, NULL, 'created', 'allocator',"
+    "   jsonb_build_object('lane', lane_id, 'nonce', nonce) FROM ins";
+
+static const char *const batch_sql_lanes =
+    "UPDATE lanes SET next_nonce = u.next_nonce, updated_at = now()"
+    " FROM unnest($1::int[], $2::bigint[], $3::bigint[]) AS u(id, next_nonce, epoch)"
+    " WHERE lanes.id = u.id AND lanes.owner_epoch = u.epoch AND lanes.next_nonce <= u.next_nonce"
+    " RETURNING lanes.id";
+
+static const char *const batch_sql_duplicates =
+    "SELECT t.tx_id, t.request_id, t.lane_id, t.nonce, t.from_address, t.to_address, t.value_wei,"
+    "  t.token, encode(t.data, 'hex'), t.gas_limit, t.max_fee_per_gas,"
+    "  t.max_priority_fee_per_gas, t.chain_id, t.attempt,"
+    "  (extract(epoch FROM t.created_at) * 1000)::bigint"
+    " FROM txs t WHERE t.request_id = ANY($1::text[]) AND t.state = 'created'";
+
+/* Intrinsic gas of a transaction with this calldata (no access list). */
+static uint64_t batch_intrinsic_gas(const uint8_t *data, size_t len) {
+    uint64_t gas = ALLOC_GAS_TRANSFER;
+    for (size_t i = 0; i < len; i++)
+        gas += data[i] ? 16 : 4;
+    return gas;
+}
+
+static void batch_reject(alloc_item_t *it, payout_reject_t reason, const char *fmt, long long v) {
+    it->reason = reason;
+    snprintf(it->detail, sizeof it->detail, fmt, v);
+}
+
+/* Validates one message and works out its transaction. */
+static void batch_parse(allocator_t *a, alloc_item_t *it) {
+    const allocator_config_t *cfg = a->cfg;
+    payout_limits_t limits = {.gas_limit_max = (uint64_t)cfg->gas_limit_max,
+                              .lanes = (int)cfg->lanes};
+    it->lane = -1;
+    /* A null value (tombstone) is parsed as empty input: not JSON. */
+    const char *payload = it->m->payload != NULL ? it->m->payload : "";
+    it->reason = payout_request_parse(payload, it->m->len, &limits, &it->req, it->detail,
+                                      sizeof it->detail);
+    if (it->reason != PAYOUT_OK)
+        return;
+    payout_request_t *r = &it->req;
+    if (r->lane >= 0 && !lanes_pin_ok(a, r->lane, it->m->partition)) {
+        if (r->lane == cfg->treasury_lane)
+            batch_reject(it, PAYOUT_REJECT_LANE, "lane %lld is the treasury lane", r->lane);
+        else
+            batch_reject(it, PAYOUT_REJECT_LANE,
+                         "lane %lld is not owned by this partition (send it to partition lane "
+                         "mod the partition count)",
+                         r->lane);
+        return;
+    }
+    uint64_t default_gas;
+    if (r->has_token) {
+        erc20_transfer_encode(&r->to, &r->value, it->erc20_call);
+        it->tx_to = r->token;
+        uint256_from_u64(0, &it->tx_value);
+        it->tx_data = it->erc20_call;
+        it->tx_data_len = sizeof it->erc20_call;
+        default_gas = (uint64_t)cfg->gas_limit_erc20;
+    } else {
+        it->tx_to = r->to;
+        it->tx_value = r->value;
+        it->tx_data = r->data;
+        it->tx_data_len = r->data_len;
+        default_gas = r->data_len > 0 ? (uint64_t)cfg->gas_limit_call : ALLOC_GAS_TRANSFER;
+    }
+    uint64_t intrinsic = batch_intrinsic_gas(it->tx_data, it->tx_data_len);
+    if (r->gas_limit != 0) {
+        if (r->gas_limit < intrinsic) {
+            batch_reject(it, PAYOUT_REJECT_GAS_LIMIT,
+                         "gas_limit is below the transaction's intrinsic gas %lld",
+                         (long long)intrinsic);
+            return;
+        }
+        it->gas_limit = r->gas_limit;
+    } else {
+        it->gas_limit = default_gas > intrinsic ? default_gas : intrinsic;
+    }
+}
+
+/* The payload stored in requests: the validated request in canonical form. */
+static void batch_payload(const alloc_item_t *it, jbuf_t *j) {
+    const payout_request_t *r = &it->req;
+    jbuf_reset(j);
+    jbuf_obj_begin(j);
+    jbuf_key_str(j, "request_id", r->request_id);
+    jbuf_key_addr(j, "to", &r->to);
+    jbuf_key_u256(j, "value_wei", &r->value);
+    if (r->has_token)
+        jbuf_key_addr(j, "token", &r->token);
+    if (r->data_len > 0)
+        jbuf_key_hex(j, "data", r->data, r->data_len);
+    if (r->gas_limit != 0) {
+        char gas[24];
+        snprintf(gas, sizeof gas, "%llu", (unsigned long long)r->gas_limit);
+        jbuf_key_str(j, "gas_limit", gas);
+    }
+    if (r->lane >= 0)
+        jbuf_key_i64(j, "lane", r->lane);
+    if (r->metadata != NULL) {
+        jbuf_key(j, "metadata");
+        jbuf_raw(j, r->metadata, strlen(r->metadata));
+    }
+    jbuf_obj_end(j);
+}
+
+static int batch_cmp_id(const void *x, const void *y) {
+    const alloc_item_t *a = *(alloc_item_t *const *)x, *b = *(alloc_item_t *const *)y;
+    int c = strcmp(a->req.request_id, b->req.request_id);
+    if (c != 0)
+        return c;
+    return a < b ? -1 : a > b; /* batch order among equals */
+}
+
+static int batch_cmp_key(const void *key, const void *elem) {
+    const alloc_item_t *b = *(alloc_item_t *const *)elem;
+    return strcmp((const char *)key, b->req.request_id);
+}
+
+/* Marks is_new on the first occurrence of each request_id returned. */
+static void batch_mark_new(alloc_item_t **sorted, size_t n, PGresult *res) {
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *id = PQgetvalue(res, r, 0);
+        alloc_item_t **hit = bsearch(id, sorted, n, sizeof(*sorted), batch_cmp_key);
+        if (hit == NULL)
+            continue;
+        while (hit > sorted && strcmp(hit[-1]->req.request_id, id) == 0)
+            hit--;
+        (*hit)->is_new = 1;
+    }
+}
+
+static void batch_status(allocator_t *a, const char *request_id, long long tx_id,
+                         const char *state, int lane, long long nonce, const char *reason,
+                         const char *metadata) {
+    msg_status_t st = {.request_id = request_id, .tx_id = tx_id, .state = state, .lane = lane,
+                       .nonce = nonce, .attempt = tx_id >= 0 ? 0 : -1, .block_number = -1,
+                       .receipt_status = -1, .reason = reason, .metadata = metadata,
+                       .program = "allocator"};
+    jbuf_reset(&a->json);
+    msg_status_encode(&st, msg_now_ms(), &a->json);
+    if (producer_send(a->producer, a->cfg->common.topic_status, request_id,
+                      request_id ? strlen(request_id) : 0, a->json.buf, a->json.len,
+                      RD_KAFKA_PARTITION_UA) != 0)
+        log_warn("could not queue a status event", LF_S("request_id", request_id));
+}
+
+static int batch_send_allocated(allocator_t *a, const msg_allocated_t *m) {
+    char key[ADDRESS_STR_LEN + 1];
+    address_format(&m->from, key);
+    jbuf_reset(&a->json);
+    msg_allocated_encode(m, &a->json);
+    return producer_send(a->producer, a->cfg->common.topic_allocated, key, strlen(key), a->json.buf,
+                         a->json.len, RD_KAFKA_PARTITION_UA);
+}
+
+static int batch_send_dlq(allocator_t *a, const alloc_item_t *it) {
+    const rd_kafka_message_t *m = it->m;
+    const char *code = payout_reject_code(it->reason);
+    jbuf_reset(&a->json);
+    msg_dlq_encode(code, it->detail, m->payload, m->len, rd_kafka_topic_name(m->rkt),
+                   m->partition, m->offset, "allocator", msg_now_ms(), &a->json);
+    int rc = producer_send(a->producer, a->cfg->common.topic_dlq, m->key, m->key_len, a->json.buf,
+                           a->json.len, RD_KAFKA_PARTITION_UA);
+    /* The status event carries the request_id when the message had a usable one. */
+    const char *rid = it->req.request_id[0] != '\0' ? it->req.request_id : NULL;
+    batch_status(a, rid, -1, "rejected", -1, -1, code, NULL);
+    log_info("request rejected", LF_S("reason", code), LF_S("detail", it->detail),
+             LF_S("topic", rd_kafka_topic_name(m->rkt)), LF_I("partition", m->partition),
+             LF_I("offset", m->offset));
+    return rc;
+}
+
+/* Re-publishes the allocations of duplicates that are still 'created'. */
+static int batch_republish(allocator_t *a, PGresult *res) {
+    for (int r = 0; r < PQntuples(res); r++) {
+        msg_allocated_t m;
+        memset(&m, 0, sizeof m);
+        m.tx_id = atoll(PQgetvalue(res, r, 0));
+        snprintf(m.request_id, sizeof m.request_id, "%s", PQgetvalue(res, r, 1));
+        m.kind = TX_KIND_PAYOUT;
+        m.lane = (uint32_t)atol(PQgetvalue(res, r, 2));
+        m.nonce = (uint64_t)atoll(PQgetvalue(res, r, 3));
+        int token = !PQgetisnull(res, r, 7);
+        eth_address_t recipient;
+        uint256_t value;
+        if (address_parse(PQgetvalue(res, r, 4), &m.from) != 0 ||
+            address_parse(PQgetvalue(res, r, 5), &recipient) != 0 ||
+            uint256_parse_dec(PQgetvalue(res, r, 6), &value) != 0 ||
+            (token && address_parse(PQgetvalue(res, r, 7), &m.to) != 0) ||
+            uint256_parse_dec(PQgetvalue(res, r, 10), &m.fees.max_fee_per_gas) != 0 ||
+            uint256_parse_dec(PQgetvalue(res, r, 11), &m.fees.max_priority_fee_per_gas) != 0) {
+            log_error("stored allocation does not parse", LF_I("tx_id", m.tx_id));
+            continue;
+        }
+        if (token) {
+            uint256_from_u64(0, &m.value);
+        } else {
+            m.to = recipient;
+            m.value = value;
+        }
+        const char *hexdata = PQgetvalue(res, r, 8);
+        size_t hexlen = strlen(hexdata);
+        uint8_t *data = NULL;
+        size_t data_len = 0;
+        if (hexlen > 0) {
+            data = xmalloc(hexlen / 2 + 1);
+            if (hex_decode(hexdata, hexlen, data, hexlen / 2 + 1, &data_len) != 0) {
+                free(data);
+                log_error("stored calldata does not parse", LF_I("tx_id", m.tx_id));
+                continue;
+            }
+        }
+        m.data = data;
+        m.data_len = data_len;
+        m.gas_limit = (uint64_t)atoll(PQgetvalue(res, r, 9));
+        m.chain_id = (uint64_t)atoll(PQgetvalue(res, r, 12));
+        m.attempt = (uint32_t)atol(PQgetvalue(res, r, 13));
+        m.created_ms = atoll(PQgetvalue(res, r, 14));
+        int rc = batch_send_allocated(a, &m);
+        free(data);
+        if (rc != 0)
+            return rc;
+        metric_inc(a->m_republished);
+    }
+    return 0;
+}
+
+typedef struct {
+    db_array_t ids, payloads, partitions, offsets;                                 /* requests */
+    db_array_t tx_ids, rids, lanes, nonces, froms, tos, values, tokens, datas, gas; /* txs */
+    db_array_t lane_ids, lane_next, lane_epochs, dup_ids;
+} batch_arrays_t;
+
+static void batch_arrays_init(batch_arrays_t *b) {
+    db_array_t *all = (db_array_t *)b;
+    for (size_t i = 0; i < sizeof(*b) / sizeof(db_array_t); i++)
+        db_array_init(&all[i]);
+}
+
+static void batch_arrays_free(batch_arrays_t *b) {
+    db_array_t *all = (db_array_t *)b;
+    for (size_t i = 0; i < sizeof(*b) / sizeof(db_array_t); i++)
+        db_array_free(&all[i]);
+}
+
+/*
+ * Steps 2-4 in one transaction. Returns 0 (committed), TXL_EDB, TXL_EFENCED
+ * (a lane was taken over, or no lane can take the batch now). The caller
+ * restores the lanes' in-memory counters when this does not commit. *dups
+ * receives the stored allocations of duplicates to re-publish (or NULL).
+ */
+static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item_t **sorted,
+                       size_t nvalid, const msg_fees_t *fees, PGresult **dups) {
+    char err[512];
+    batch_arrays_t b;
+    PGresult *res = NULL;
+    int rc = 0;
+    batch_arrays_init(&b);
+
+    for (size_t k = 0; k < nvalid; k++) {
+        alloc_item_t *it = sorted[k];
+        if (!it->first)
+            continue;
+        batch_payload(it, &a->json);
+        db_array_add(&b.ids, it->req.request_id);
+        db_array_addn(&b.payloads, a->json.buf, a->json.len);
+        db_array_add_i64(&b.partitions, it->m->partition);
+        db_array_add_i64(&b.offsets, it->m->offset);
+    }
+    if ((rc = db_begin(a->db, err, sizeof err)) != 0)
+        goto fail;
+    const char *rp[] = {db_array_text(&b.ids), db_array_text(&b.payloads),
+                        db_array_text(&b.partitions), db_array_text(&b.offsets)};
+    if ((res = db_query(a->db, batch_sql_requests, 4, rp, err, sizeof err)) == NULL)
+        goto fail_db;
+    batch_mark_new(sorted, nvalid, res);
+    PQclear(res);
+    res = NULL;
+    /* A repeat within the batch of a request that is new here is not a
+     * duplicate to re-publish: its allocation goes out once, below. */
+    for (size_t k = 0, first = 0; k < nvalid; k++) {
+        if (sorted[k]->first)
+            first = k;
+        else if (sorted[first]->is_new)
+            sorted[k]->in_batch_repeat = 1;
+    }
+
+    /* Route the new requests in batch order: per lane, nonces follow offsets. */
+    size_t nnew = 0;
+    for (size_t i = 0; i < n; i++) {
+        alloc_item_t *it = &items[i];
+        if (it->reason != PAYOUT_OK)
+            continue;
+        if (!it->is_new) {
+            if (!it->in_batch_repeat)
+                db_array_add(&b.dup_ids, it->req.request_id);
+            continue;
+        }
+        int lane = it->req.lane;
+        if (lane >= 0) {
+            if (!a->lanes[lane].owned || !a->lanes[lane].chain_checked) {
+                log_warn("pinned lane not ready here", LF_I("lane", lane),
+                         LF_S("request_id", it->req.request_id));
+                rc = TXL_EFENCED;
+                goto fail;
+            }
+        } else if ((lane = lanes_route(a)) < 0) {
+            metric_inc(a->m_lanes_unavailable);
+            log_warn("no active lane owned here can take requests",
+                     LF_S("request_id", it->req.request_id));
+            rc = TXL_EFENCED;
+            goto fail;
+        }
+        alloc_lane_t *l = &a->lanes[lane];
+        it->lane = lane;
+        it->nonce = l->next_nonce++;
+        l->inflight++;
+        nnew++;
+    }
+
+    if (nnew > 0) {
+        char count[24];
+        snprintf(count, sizeof count, "%zu", nnew);
+        const char *ip[] = {count};
+        if ((res = db_query(a->db, batch_sql_ids, 1, ip, err, sizeof err)) == NULL)
+            goto fail_db;
+        int row = 0;
+        char fee_max[UINT256_DEC_BUF], fee_tip[UINT256_DEC_BUF], chain[24];
+        uint256_format_dec(&fees->max_fee_per_gas, fee_max);
+        uint256_format_dec(&fees->max_priority_fee_per_gas, fee_tip);
+        snprintf(chain, sizeof chain, "%llu", (unsigned long long)a->chain_id);
+        for (size_t i = 0; i < n; i++) {
+            alloc_item_t *it = &items[i];
+            if (it->reason != PAYOUT_OK || !it->is_new)
+                continue;
+            char to[ADDRESS_STR_LEN + 1], value[UINT256_DEC_BUF];
+            it->tx_id = atoll(PQgetvalue(res, row++, 0));
+            db_array_add_i64(&b.tx_ids, it->tx_id);
+            db_array_add(&b.rids, it->req.request_id);
+            db_array_add_i64(&b.lanes, it->lane);
+            db_array_add_i64(&b.nonces, it->nonce);
+            db_array_add(&b.froms, a->lanes[it->lane].addr_text);
+            address_format(&it->req.to, to);
+            db_array_add(&b.tos, to);
+            uint256_format_dec(&it->req.value, value);
+            db_array_add(&b.values, value);
+            if (it->req.has_token) {
+                address_format(&it->req.token, to);
+                db_array_add(&b.tokens, to);
+            } else {
+                db_array_add(&b.tokens, NULL);
+            }
+            char *hex = xmalloc(2 * it->tx_data_len + 1);
+            hex_encode(it->tx_data, it->tx_data_len, hex);
+            db_array_add(&b.datas, hex);
+            free(hex);
+            db_array_add_i64(&b.gas, (long long)it->gas_limit);
+        }
+        PQclear(res);
+        res = NULL;
+        const char *tp[] = {db_array_text(&b.tx_ids), db_array_text(&b.rids),
+                            db_array_text(&b.lanes),  db_array_text(&b.nonces),
+                            db_array_text(&b.froms),  db_array_text(&b.tos),
+                            db_array_text(&b.values), db_array_text(&b.tokens),
+                            db_array_text(&b.datas),  db_array_text(&b.gas),
+                            fee_max,                  fee_tip,
+                            chain};
+        if ((rc = db_exec(a->db, batch_sql_txs, 13, tp, err, sizeof err)) != 0)
+            goto fail;
+
+        /* Advance each touched lane, fenced by its epoch. */
+        size_t touched = 0;
+        for (long long i = 0; i < a->cfg->lanes; i++) {
+            alloc_lane_t *l = &a->lanes[i];
+            if (!l->owned)
+                continue;
+            int used = 0;
+            for (size_t k = 0; k < n && !used; k++)
+                used = items[k].is_new && items[k].lane == i;
+            if (!used)
+                continue;
+            db_array_add_i64(&b.lane_ids, i);
+            db_array_add_i64(&b.lane_next, l->next_nonce);
+            db_array_add_i64(&b.lane_epochs, l->epoch);
+            touched++;
+        }
+        const char *lp[] = {db_array_text(&b.lane_ids), db_array_text(&b.lane_next),
+                            db_array_text(&b.lane_epochs)};
+        if ((res = db_query(a->db, batch_sql_lanes, 3, lp, err, sizeof err)) == NULL)
+            goto fail_db;
+        if ((size_t)PQntuples(res) != touched) {
+            /* Some lane moved to another instance: find which, give them up. */
+            metric_inc(a->m_fenced);
+            log_warn("lane fenced by another allocator: batch rolled back",
+                     LF_U("touched", touched), LF_I("updated", PQntuples(res)));
+            PQclear(res);
+            res = NULL;
+            rc = TXL_EFENCED;
+            db_rollback(a->db);
+            lanes_refresh(a, 1);
+            goto done;
+        }
+        PQclear(res);
+        res = NULL;
+    }
+
+    if (b.dup_ids.n > 0) {
+        const char *dp[] = {db_array_text(&b.dup_ids)};
+        if ((*dups = db_query(a->db, batch_sql_duplicates, 1, dp, err, sizeof err)) == NULL)
+            goto fail_db;
+    }
+    if ((rc = db_commit(a->db, err, sizeof err)) != 0)
+        goto fail;
+    goto done;
+
+fail_db:
+    rc = TXL_EDB;
+fail:
+    if (rc == TXL_EDB)
+        log_warn("allocation batch failed, rolled back", LF_S("error", err));
+    db_rollback(a->db);
+    db_recover(a->db);
+done:
+    PQclear(res);
+    if (rc != 0 && *dups != NULL) {
+        PQclear(*dups);
+        *dups = NULL;
+    }
+    batch_arrays_free(&b);
+    return rc;
+}
+
+int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
+    allocator_t *a = ctx;
+    long long t0 = service_now_ms();
+    alloc_item_t *items = xcalloc(n, sizeof(*items));
+    alloc_item_t **sorted = xcalloc(n, sizeof(*sorted));
+    long long *saved_next = xcalloc((size_t)a->cfg->lanes, sizeof(*saved_next));
+    long long *saved_inflight = xcalloc((size_t)a->cfg->lanes, sizeof(*saved_inflight));
+    PGresult *dups = NULL;
+    msg_fees_t fees;
+    size_t nvalid = 0, nrejected = 0, nnew = 0;
+    int rc = 0;
+
+    lanes_take_pending(a);
+    lanes_refresh(a, 0);
+    lanes_check_chain(a);
+
+    for (size_t i = 0; i < n; i++) {
+        items[i].m = msgs[i];
+        batch_parse(a, &items[i]);
+        if (items[i].reason == PAYOUT_OK)
+            sorted[nvalid++] = &items[i];
+        else
+            nrejected++;
+    }
+    qsort(sorted, nvalid, sizeof(*sorted), batch_cmp_id);
+    for (size_t k = 0; k < nvalid; k++)
+        sorted[k]->first = k == 0 || strcmp(sorted[k - 1]->req.request_id,
+                                            sorted[k]->req.request_id) != 0;
+
+    if (nvalid > 0) {
+        if ((rc = fee_oracle_fees(a->fees, &fees)) != 0) {
+            log_warn("no fee estimate from the node yet; waiting");
+            goto cleanup;
+        }
+        for (long long i = 0; i < a->cfg->lanes; i++) {
+            saved_next[i] = a->lanes[i].next_nonce;
+            saved_inflight[i] = a->lanes[i].inflight;
+        }
+        rc = batch_store(a, items, n, sorted, nvalid, &fees, &dups);
+        if (rc != 0) {
+            for (long long i = 0; i < a->cfg->lanes; i++) {
+                a->lanes[i].next_nonce = saved_next[i];
+                a->lanes[i].inflight = saved_inflight[i];
+            }
+            goto cleanup;
+        }
+    }
+
+    /* Committed: publish. New allocations first, in batch order (nonce order per lane). */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        alloc_item_t *it = &items[i];
+        if (it->reason != PAYOUT_OK) {
+            rc = batch_send_dlq(a, it);
+            continue;
+        }
+        if (!it->is_new)
+            continue;
+        alloc_lane_t *l = &a->lanes[it->lane];
+        msg_allocated_t m = {.tx_id = it->tx_id, .kind = TX_KIND_PAYOUT,
+                             .lane = (uint32_t)it->lane, .from = l->addr,
+                             .nonce = (uint64_t)it->nonce, .to = it->tx_to,
+                             .value = it->tx_value, .data = (uint8_t *)it->tx_data,
+                             .data_len = it->tx_data_len, .gas_limit = it->gas_limit,
+                             .fees = fees, .chain_id = a->chain_id, .attempt = 0,
+                             .created_ms = msg_now_ms()};
+        memcpy(m.request_id, it->req.request_id, sizeof m.request_id);
+        rc = batch_send_allocated(a, &m);
+        batch_status(a, it->req.request_id, it->tx_id, "created", it->lane, it->nonce, NULL,
+                     it->req.metadata);
+        metric_set(l->m_next_nonce, (double)l->next_nonce);
+        nnew++;
+    }
+    if (rc == 0 && dups != NULL)
+        rc = batch_republish(a, dups);
+    if (rc == 0)
+        rc = producer_flush(a->producer);
+    if (rc == 0) {
+        metric_add(a->m_allocated, (double)nnew);
+        metric_add(a->m_duplicates, (double)(nvalid - nnew));
+        metric_add(a->m_rejected_total, (double)nrejected);
+        metric_observe(a->m_batch_seconds, (double)(service_now_ms() - t0) / 1000.0);
+        log_debug("batch allocated", LF_U("messages", n), LF_U("allocated", nnew),
+                  LF_U("duplicates", nvalid - nnew), LF_U("rejected", nrejected));
+    }
+
+cleanup:
+    PQclear(dups);
+    for (size_t i = 0; i < n; i++)
+        payout_request_free(&items[i].req);
+    free(items);
+    free(sorted);
+    free(saved_next);
+    free(saved_inflight);
+    return rc;
+}
