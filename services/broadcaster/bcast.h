@@ -30,6 +30,8 @@
 #include "txlane/worker.h"
 
 #define BC_PROGRAM "broadcaster"
+/* Lane indexes served (the lane table is indexed by lane: this bounds it). */
+#define BC_LANE_INDEX_MAX 1000000u
 
 typedef struct {
     cfg_common_t common;
@@ -72,6 +74,7 @@ typedef struct {
     long long next_ms;   /* QUEUED: not before this time */
     unsigned failures;   /* answers in a row that were not an acceptance (backoff) */
     unsigned mined_misses; /* receipt checks that found none of our attempts mined */
+    int submitted;       /* a node accepted an attempt before (loaded as submitted) */
     int reported;        /* node_outcome_t last written to the attempt and reported, or -1 */
     bc_attempt_hash_t *hashes; /* every attempt known for this tx (mined check) */
     size_t nhashes;
@@ -136,8 +139,8 @@ typedef struct {
 /* lanes.c */
 int bc_lanes_init(bc_t *bc, char *errstr, size_t errstr_size) TXL_WUR;
 void bc_lanes_free(bc_t *bc);
-/* The lane of index (created on first use); NULL only if the xpub cannot
- * derive it (index >= 2^31). */
+/* The lane of index (created on first use); NULL for an index of
+ * BC_LANE_INDEX_MAX or more, or one the xpub cannot derive. */
 bc_lane_t *bc_lane_get(bc_t *bc, uint32_t index);
 int32_t bc_lane_partition(const bc_t *bc, const bc_lane_t *lane);
 /* Inserts e in nonce order, taking ownership. A queued entry of the same

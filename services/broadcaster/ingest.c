@@ -45,7 +45,8 @@ static void bc_reject(bc_in_t *x, const char *reason) {
 static const char *bc_check(bc_t *bc, const msg_signed_t *s, char *why, size_t why_size) {
     bc_lane_t *lane = bc_lane_get(bc, s->lane);
     if (lane == NULL) {
-        snprintf(why, why_size, "lane %u cannot be derived from the xpub", s->lane);
+        snprintf(why, why_size, "lane %u is beyond the lanes this broadcaster serves (%u)",
+                 s->lane, BC_LANE_INDEX_MAX);
         return "unknown_lane";
     }
     char from[ADDRESS_STR_LEN + 1];
@@ -339,6 +340,7 @@ static int bc_load_row(bc_t *bc, PGresult *res, int r) {
         bc_entry_t *e = bc_entry_new(tx_id, request_id, nonce, attempt, hash, raw, raw_len);
         if (!PQgetisnull(res, r, 7))
             bc_entry_add_hashes(e, PQgetvalue(res, r, 7));
+        e->submitted = strcmp(PQgetvalue(res, r, 8), "submitted") == 0;
         bc_lane_enqueue(lane, e);
     }
     free(raw);

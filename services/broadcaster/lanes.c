@@ -64,6 +64,8 @@ int32_t bc_lane_partition(const bc_t *bc, const bc_lane_t *lane) {
 bc_lane_t *bc_lane_get(bc_t *bc, uint32_t index) {
     if (index < bc->nlanes && bc->lanes[index] != NULL)
         return bc->lanes[index];
+    if (index >= BC_LANE_INDEX_MAX)
+        return NULL;
     eth_address_t address;
     if (hd_lane_address(&bc->chain, index, &address) != 0)
         return NULL;
@@ -171,9 +173,11 @@ int bc_lane_enqueue(bc_lane_t *lane, bc_entry_t *e) {
             log_error("two transactions for one lane nonce; keeping the newer message",
                       LF_U("lane", lane->index), LF_U("nonce", e->nonce),
                       LF_I("tx_id", old->tx_id), LF_I("other_tx_id", e->tx_id));
-        else
+        else {
             for (size_t k = 0; k < old->nhashes; k++)
                 bc_entry_add_hash(e, old->hashes[k].attempt, old->hashes[k].hash);
+            e->submitted = old->submitted || old->state == BC_ENTRY_ACCEPTED;
+        }
         lane->q[i] = e;
         bc_entry_free(old);
         return 1;

@@ -175,13 +175,14 @@ static void bc_check_mined(bc_t *bc, bc_refs_t *passed, long long now) {
     bc_batches_free(batches, nb);
 }
 
-/* Drops the entries below the lane's mined nonce: accepted ones at once,
- * others after the receipt check (added to passed). */
+/* Drops the entries below the lane's mined nonce: those a node accepted at
+ * once (the watcher confirms them), the others after the receipt check
+ * (added to passed). */
 static void bc_lane_advance(bc_lane_t *lane, bc_refs_t *passed) {
     size_t i = 0;
     while (i < lane->n && lane->q[i]->nonce < lane->mined) {
         bc_entry_t *e = lane->q[i];
-        if (e->state == BC_ENTRY_ACCEPTED) {
+        if (e->state == BC_ENTRY_ACCEPTED || e->submitted) {
             bc_entry_free(bc_lane_take(lane, i));
             continue;
         }

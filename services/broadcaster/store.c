@@ -105,13 +105,14 @@ static const char bc_sql_low_funds[] =
 static const char bc_sql_lane_status[] =
     "SELECT id, status FROM lanes WHERE id = ANY($1::int[])";
 
-/* The latest attempt of every pending/submitted tx of the lanes, and every
- * attempt's hash ("attempt:hash,..."), in nonce order per lane. */
+/* The latest attempt of every pending/submitted tx of the lanes, every
+ * attempt's hash ("attempt:hash,...") and the state, in nonce order per lane. */
 static const char bc_sql_load[] =
     "SELECT t.tx_id, t.request_id, t.lane_id, t.nonce, t.attempt, t.tx_hash,"
     "       encode(COALESCE(t.raw, a.raw), 'hex'),"
     "       (SELECT string_agg(x.attempt || ':' || x.tx_hash, ',' ORDER BY x.attempt)"
-    "          FROM tx_attempts x WHERE x.tx_id = t.tx_id)"
+    "          FROM tx_attempts x WHERE x.tx_id = t.tx_id),"
+    "       t.state"
     " FROM txs t LEFT JOIN tx_attempts a ON a.tx_id = t.tx_id AND a.attempt = t.attempt"
     " WHERE t.lane_id = ANY($1::int[]) AND t.state IN ('pending', 'submitted')"
     "   AND COALESCE(t.raw, a.raw) IS NOT NULL"
