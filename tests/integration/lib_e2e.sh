@@ -10,6 +10,7 @@
 #   e2e_stop_all                 SIGTERM every instance; each must exit 0
 declare -A E2E_PROG=() E2E_PORT=()
 E2E_PREFIX=""
+E2E_SUBMITS=0
 
 e2e_init() {
     local name="$1" lanes="$2"
@@ -41,8 +42,9 @@ e2e_restart() {
 }
 
 e2e_submit() {
+    E2E_SUBMITS=$((E2E_SUBMITS + 1))
     "$TXL_CLI" submit --count "$1" --random-recipients --value 1000000000000 \
-        --prefix "$E2E_PREFIX" --quiet >>"$TXL_DIR/submit.out" 2>&1 ||
+        --prefix "$E2E_PREFIX-$E2E_SUBMITS" --quiet >>"$TXL_DIR/submit.out" 2>&1 ||
         txl_fail "txlane submit: $(tail -2 "$TXL_DIR/submit.out")"
 }
 
