@@ -102,17 +102,20 @@ demo_prepare() {
     printf 'xpub %s\n%s lanes, %s payouts\n' "$TXLANE_XPUB" "$LANES" "$PAYOUTS"
 }
 
-# Gives every lane 10,000 ETH on anvil (one JSON-RPC batch).
+# Gives every lane 10,000 ETH on anvil (one JSON-RPC batch), and checks that each call took.
 demo_fund_lanes() {
     say "fund $LANES lanes on anvil"
-    local batch="[" id=0 addr
+    local batch="[" id=0 addr answer
     while read -r _ addr; do
         ((id > 0)) && batch+=","
         batch+="{\"jsonrpc\":\"2.0\",\"id\":$id,\"method\":\"anvil_setBalance\",\"params\":[\"$addr\",\"0x21e19e0c9bab2400000\"]}"
         id=$((id + 1))
     done < <("$BIN/txlane" derive --xpub "$TXLANE_XPUB" --index 0 --count "$LANES")
     batch+="]"
-    txl_rpc "$batch" 10 | grep -q '"error"' && txl_die "anvil refused to fund the lanes"
+    answer="$(curl -sf --max-time 10 -H 'Content-Type: application/json' --data "$batch" \
+        "$TXLANE_RPC_URL")" || txl_die "anvil did not answer at $TXLANE_RPC_URL"
+    [[ "$(jq '[.[] | select(has("result"))] | length' <<<"$answer")" == "$LANES" ]] ||
+        txl_die "anvil refused to fund the lanes: $(jq -c '[.[] | .error // empty][0]' <<<"$answer")"
     printf 'funded lanes 0..%s\n' "$((LANES - 1))"
 }
 
