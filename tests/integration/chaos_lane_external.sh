@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # chaos_lane_external.sh - the external-use policy (DESIGN section 8) on anvil: while a lane's
-# payouts wait in the pool (automine off), its key is used outside txlane for two nonces
-# (anvil_impersonateAccount + eth_sendTransaction from the lane address, replacing txlane's
-# transactions at those nonces). The watcher proves the two payouts were not mined, the owning
-# allocator moves them to fresh nonces of the lane, every request is paid exactly once and
+# payouts wait (the broadcaster is stopped, so they are allocated and signed but not sent), its
+# key is used outside txlane for the lane's next two nonces (anvil_impersonateAccount +
+# eth_sendTransaction from the lane address; mining is left alone, the anvil is shared). The
+# watcher proves the two payouts at those nonces were not mined, the owning allocator moves
+# them to fresh nonces of the lane, every request is paid exactly once and
 # `txlane audit --final --strict-recipients` passes.
 source "$(dirname "$0")/lib_txlane.sh"
 source "$(dirname "$0")/lib_e2e.sh"
@@ -11,9 +12,9 @@ e2e_init chaos_lane_external 12
 export TXLANE_EXTERNAL_CHECK_MS=500
 db() { txl_psql -d "txlane_$TXL_TEST" -Atc "$1"; }
 has() { [[ -n "$(db "$1")" ]]; }
-LANE_ADDR=""
+LANE_ADDR="" stranger=""
+stranger_paid() { [[ "$(txl_rpc eth_getBalance "[\"$stranger\",\"latest\"]")" == '"0x2"' ]]; }
 restore_chain() {
-    txl_rpc evm_setAutomine '[true]' >/dev/null 2>&1 || true
     [[ -n "$LANE_ADDR" ]] && txl_rpc anvil_stopImpersonatingAccount "[\"$LANE_ADDR\"]" >/dev/null 2>&1 || true
 }
 trap 'restore_chain; txl_cleanup' EXIT
@@ -25,30 +26,29 @@ e2e_start watcher watcher 19474
 e2e_submit 100
 e2e_wait 100 120
 
-txl_rpc evm_setAutomine '[false]' >/dev/null
+e2e_kill broadcaster
 prefix="$E2E_PREFIX"
 E2E_PREFIX="$prefix-b" e2e_submit 100
-# a lane with at least three payouts sent and waiting in the pool
-pick="SELECT lane_id FROM txs WHERE state = 'submitted' AND block_number IS NULL
+# a lane with at least three payouts allocated and not sent (all earlier ones are confirmed)
+pick="SELECT lane_id FROM txs WHERE state IN ('created', 'pending')
       GROUP BY lane_id HAVING count(*) >= 3 ORDER BY lane_id LIMIT 1"
-txl_wait_for 30 has "$pick" || txl_fail "no lane with payouts waiting in the pool"
+txl_wait_for 30 has "$pick" || txl_fail "no lane with waiting payouts"
 lane="$(db "$pick")"
 LANE_ADDR="$(txl_lane_address "$lane")"
 nonce="$(python3 -c "print(int($(txl_rpc eth_getTransactionCount "[\"$LANE_ADDR\",\"latest\"]"), 16))")"
-victims="$(db "SELECT string_agg(request_id, ' ' ORDER BY nonce) FROM txs WHERE lane_id = $lane AND nonce IN ($nonce, $((nonce + 1)))")"
+victims="$(db "SELECT string_agg(request_id, ' ' ORDER BY nonce) FROM txs WHERE lane_id = $lane AND nonce IN ($nonce, $((nonce + 1))) AND state IN ('created', 'pending')")"
+[[ "$victims" == *" "* ]] || txl_fail "lane $lane: no waiting payouts at nonces $nonce and $((nonce + 1))"
 echo "  lane $lane: nonces $nonce and $((nonce + 1)) used outside txlane (payouts $victims)"
 txl_rpc anvil_impersonateAccount "[\"$LANE_ADDR\"]" >/dev/null
-stranger="0x$(openssl rand -hex 20)"
+stranger="$(python3 -c "import os; print('0x' + os.urandom(20).hex())")"
 for n in "$nonce" "$((nonce + 1))"; do
     txl_rpc eth_sendTransaction "[{\"from\":\"$LANE_ADDR\",\"to\":\"$stranger\",\"value\":\"0x1\",
-        \"gas\":\"0x5208\",\"nonce\":\"$(printf '0x%x' "$n")\",\"maxFeePerGas\":\"0xe8d4a51000\",
-        \"maxPriorityFeePerGas\":\"0x174876e800\"}]" >/dev/null
+        \"gas\":\"0x5208\",\"nonce\":\"$(printf '0x%x' "$n")\"}]" >/dev/null
 done
 txl_rpc anvil_stopImpersonatingAccount "[\"$LANE_ADDR\"]" >/dev/null
-txl_rpc evm_mine '[]' >/dev/null
-txl_rpc evm_setAutomine '[true]' >/dev/null
-[[ "$(python3 -c "print(int($(txl_rpc eth_getBalance "[\"$stranger\",\"latest\"]"), 16))")" == 2 ]] ||
+txl_wait_for 20 stranger_paid ||
     txl_fail "the two outside transactions were not mined"
+e2e_restart broadcaster
 
 e2e_wait 200 180
 [[ "$(db "SELECT count(*) FROM reallocations WHERE lane_id = $lane AND new_nonce IS NOT NULL")" == 2 ]] ||
