@@ -138,8 +138,9 @@ static void lanes_apply_state(allocator_t *a, PGresult *res, int row) {
 
 static void lanes_owned_array(const allocator_t *a, db_array_t *ids, int32_t partition) {
     for (long long i = 0; i < a->cfg->lanes; i++) {
-        if (partition >= 0 ? (i % a->partitions == partition && !lanes_is_treasury(a, i))
-                           : a->lanes[i].owned)
+        /* the treasury lane is owned like any other (its top-ups are pinned to it);
+         * lanes_route never picks it */
+        if (partition >= 0 ? i % a->partitions == partition : a->lanes[i].owned)
             db_array_add_i64(ids, i);
     }
 }
@@ -354,7 +355,7 @@ int lanes_route(allocator_t *a, int32_t partition) {
     return best;
 }
 
-int lanes_pin_ok(const allocator_t *a, int lane, int32_t partition) {
-    return lane >= 0 && lane < a->cfg->lanes && !lanes_is_treasury(a, lane) &&
+int lanes_pin_ok(const allocator_t *a, int lane, int32_t partition, int treasury_ok) {
+    return lane >= 0 && lane < a->cfg->lanes && (treasury_ok || !lanes_is_treasury(a, lane)) &&
            lane % a->partitions == partition;
 }

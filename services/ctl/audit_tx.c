@@ -69,6 +69,9 @@ typedef struct {
     size_t data_len;
     unsigned long long chain_id;
     char tx_hash[67];
+    /* ",5,9," nonces the tx was moved off (reallocations: used outside txlane); its
+     * attempts from before a move are for those */
+    char old_nonces[512];
     int hash_matched, n_raws; /* of the tx being scanned */
     /* results */
     audit_chain_tx_t *list;
@@ -93,14 +96,16 @@ static const char audit_scan_sql[] =
     "SELECT t.tx_id, t.lane_id, t.nonce, t.state, t.kind, t.from_address, t.to_address,"
     " t.value_wei::text, t.token, encode(t.data, 'hex'), t.chain_id, t.tx_hash, t.block_number,"
     " t.block_hash, t.receipt_status, coalesce(t.request_id, ''), encode(t.raw, 'hex'),"
-    " a.attempt, a.tx_hash, encode(a.raw, 'hex'), a.is_cancel"
+    " a.attempt, a.tx_hash, encode(a.raw, 'hex'), a.is_cancel,"
+    " (SELECT ',' || string_agg(r.old_nonce::text, ',') || ',' FROM reallocations r"
+    "   WHERE r.tx_id = t.tx_id AND r.new_nonce IS NOT NULL)"
     " FROM txs t LEFT JOIN tx_attempts a ON a.tx_id = t.tx_id"
     " ORDER BY t.tx_id, a.attempt";
 
 enum {
     SC_TX_ID, SC_LANE, SC_NONCE, SC_STATE, SC_KIND, SC_FROM, SC_TO, SC_VALUE, SC_TOKEN, SC_DATA,
     SC_CHAIN, SC_HASH, SC_BLOCK, SC_BLOCK_HASH, SC_RECEIPT, SC_REQUEST, SC_TX_RAW, SC_ATTEMPT,
-    SC_A_HASH, SC_A_RAW, SC_A_CANCEL,
+    SC_A_HASH, SC_A_RAW, SC_A_CANCEL, SC_OLD_NONCES,
 };
 
 static void audit_chain_tx_free(audit_chain_tx_t *t) {
@@ -143,6 +148,7 @@ static void audit_tx_begin(audit_scan_t *s, PGresult *row) {
     snprintf(s->tx_hash, sizeof(s->tx_hash), "%s",
              PQgetisnull(row, 0, SC_HASH) ? "" : PQgetvalue(row, 0, SC_HASH));
     s->chain_id = strtoull(PQgetvalue(row, 0, SC_CHAIN), NULL, 10);
+    snprintf(s->old_nonces, sizeof(s->old_nonces), "%s", PQgetvalue(row, 0, SC_OLD_NONCES));
     audit_tx_name(t, name, sizeof(name));
 
     /* the payout every attempt must carry */
@@ -191,7 +197,10 @@ static void audit_attempt(audit_scan_t *s, const char *raw_hex, const char *hash
         s->hash_matched = 1;
     if (tx_recover_sender(&dec, &sender) != 0 || !address_equal(&sender, &s->from))
         audit_fail(a, AUDIT_C3_ATTEMPTS, "%s: %s is not signed by the lane's key", name, what);
-    if (dec.tx.nonce != (uint64_t)t->nonce || dec.tx.chain_id != s->chain_id)
+    char moved[32];
+    snprintf(moved, sizeof(moved), ",%llu,", (unsigned long long)dec.tx.nonce);
+    int old_attempt = attempt >= 0 && strstr(s->old_nonces, moved) != NULL;
+    if ((dec.tx.nonce != (uint64_t)t->nonce && !old_attempt) || dec.tx.chain_id != s->chain_id)
         audit_fail(a, AUDIT_C3_ATTEMPTS, "%s: %s is for nonce %llu on chain %llu", name, what,
                    (unsigned long long)dec.tx.nonce, (unsigned long long)dec.tx.chain_id);
     int payout = address_equal(&dec.tx.to, &s->target) &&

@@ -42,12 +42,34 @@ static const cfg_option_t watcher_options[] = {
     {"leader_retry_ms", "TXLANE_LEADER_RETRY_MS", CFG_INT, "1000", 100, 60000,
      offsetof(watcher_config_t, leader_retry_ms), 0,
      "how often a standby tries to become the leader"},
+    {"funds_interval_ms", "TXLANE_FUNDS_INTERVAL_MS", CFG_INT, "10000", 0, 3600000,
+     offsetof(watcher_config_t, funds_interval_ms), 0,
+     "how often lane balances are read (funds policy); 0: off"},
+    {"lane_min_balance", "TXLANE_LANE_MIN_BALANCE", CFG_WEI, "0", 0, 0,
+     offsetof(watcher_config_t, lane_min_balance), 0,
+     "a lane below this (or below what its open txs need) is low_funds and topped up"},
+    {"lane_max_balance", "TXLANE_LANE_MAX_BALANCE", CFG_WEI, "0", 0, 0,
+     offsetof(watcher_config_t, lane_max_balance), 0,
+     "a lane above this is swept down to it, to TXLANE_COLD_ADDRESS; 0: never"},
+    {"lane_topup_wei", "TXLANE_LANE_TOPUP_WEI", CFG_WEI, "1000000000000000000", 0, 0,
+     offsetof(watcher_config_t, lane_topup_wei), 0,
+     "least amount of a top-up (more when the lane needs more to cover its open txs)"},
+    {"treasury_lane", "TXLANE_TREASURY_LANE", CFG_INT, "-1", -1, 99999,
+     offsetof(watcher_config_t, treasury_lane), 0,
+     "lane index of the treasury that tops the others up; -1: none (no top-ups)"},
+    {"cold_address", "TXLANE_COLD_ADDRESS", CFG_STR, "", 0, 0,
+     offsetof(watcher_config_t, cold_address), 0, "where sweeps go; empty: no sweeps"},
+    {"external_check_ms", "TXLANE_EXTERNAL_CHECK_MS", CFG_INT, "2000", 0, 3600000,
+     offsetof(watcher_config_t, external_check_ms), 0,
+     "how often payouts passed by their lane's mined count are checked; 0: off"},
     CFG_END,
 };
 
 /* The policies, in the order their hooks run. Repair policies go here. */
 static const watch_policy_t *const watcher_policies[] = {
     &watch_policy_publish,
+    &watch_policy_external,
+    &watch_policy_funds,
     NULL,
 };
 

@@ -57,6 +57,15 @@ typedef struct {
     long long start_lookback;
     long long rpc_timeout_ms;
     long long leader_retry_ms;
+    /* funds.c */
+    long long funds_interval_ms; /* 0: off */
+    char *lane_min_balance;      /* wei */
+    char *lane_max_balance;      /* wei; 0: no sweeps */
+    char *lane_topup_wei;
+    long long treasury_lane;     /* -1: none (no top-ups) */
+    char *cold_address;          /* "": no sweeps */
+    /* external.c */
+    long long external_check_ms; /* 0: off */
 } watcher_config_t;
 
 typedef struct {
@@ -144,6 +153,14 @@ int32_t watch_lane_find(const watcher_t *w, const eth_address_t *address);
 /* lanes.c: chain_tx_filter_fn keeping the transactions sent by a lane (ctx: the watcher). */
 int watch_lane_filter(const eth_address_t *from, void *ctx);
 void watch_lanes_free(watcher_t *w);
+
+/* funds.c: lane balances, low_funds, top-ups from the treasury, sweeps. */
+extern const watch_policy_t watch_policy_funds;
+/* external.c: payouts whose nonce was used outside txlane -> re-allocation. */
+extern const watch_policy_t watch_policy_external;
+/* reqout.c: produces a request the allocator acts on (allocator.h: key
+ * markers) to txlane.requests, on the partition of lane (lane mod P). */
+int watch_request_send(watcher_t *w, const char *key, const char *payload, int lane);
 
 /* publish.c: the status publisher (outbox of tx_events -> txlane.status). */
 extern const watch_policy_t watch_policy_publish;
