@@ -9,6 +9,8 @@
  *   pending/submitted, new attempt  a replacement is recorded (state kept)
  *   pending -> submitted          the node accepted an attempt, or one is mined
  *   submitted, first acceptance of a newer attempt: an event, state kept
+ *   failed, the watcher's cancel of its nonce   recorded and sent, state kept
+ *                                 (no event: the watcher moves it to cancelled)
  * Anything else (a tx already confirmed or cancelled, an older attempt, a
  * redelivered message) matches no row and changes nothing.
  *
@@ -34,7 +36,8 @@ static const char bc_sql_record[] =
     "  SELECT m.*, cur.state AS from_state, cur.request_id FROM m JOIN cur USING (tx_id)"
     "  WHERE cur.lane_id = m.lane_id AND cur.nonce = m.nonce"
     "    AND ((cur.state = 'created' AND m.attempt >= cur.attempt)"
-    "      OR (cur.state IN ('pending', 'submitted') AND m.attempt > cur.attempt))),"
+    "      OR (cur.state IN ('pending', 'submitted') AND m.attempt > cur.attempt)"
+    "      OR (cur.state = 'failed' AND m.is_cancel AND m.attempt > cur.attempt))),"
     " ins AS ("
     "  INSERT INTO tx_attempts (tx_id, attempt, tx_hash, max_fee_per_gas,"
     "                           max_priority_fee_per_gas, is_cancel, raw)"
@@ -50,7 +53,7 @@ static const char bc_sql_record[] =
     "  INSERT INTO tx_events (tx_id, request_id, from_state, to_state, program, detail)"
     "  SELECT ok.tx_id, ok.request_id, ok.from_state, upd.state, 'broadcaster',"
     "         jsonb_build_object('attempt', ok.attempt, 'tx_hash', ok.tx_hash)"
-    "  FROM ok JOIN upd USING (tx_id))"
+    "  FROM ok JOIN upd USING (tx_id) WHERE ok.from_state <> 'failed')"
     " SELECT m.tx_id, cur.state, cur.attempt, cur.lane_id, cur.nonce, upd.state,"
     "        (r.payload -> 'metadata')::text"
     " FROM m LEFT JOIN cur USING (tx_id) LEFT JOIN upd USING (tx_id)"
@@ -114,7 +117,9 @@ static const char bc_sql_load[] =
     "          FROM tx_attempts x WHERE x.tx_id = t.tx_id),"
     "       t.state"
     " FROM txs t LEFT JOIN tx_attempts a ON a.tx_id = t.tx_id AND a.attempt = t.attempt"
-    " WHERE t.lane_id = ANY($1::int[]) AND t.state IN ('pending', 'submitted')"
+    " WHERE t.lane_id = ANY($1::int[])"
+    "   AND (t.state IN ('pending', 'submitted') OR (t.state = 'failed' AND a.is_cancel"
+    "        AND t.block_number IS NULL))"
     "   AND COALESCE(t.raw, a.raw) IS NOT NULL"
     " ORDER BY t.lane_id, t.nonce";
 

@@ -22,6 +22,9 @@
  *    with receipt_status 0; their event carries reason "reverted", which the
  *    publisher turns into a "failed" status event.
  *
+ * A failed payout (invalid.c) is matched too: once the cancel of its nonce
+ * is mined and deep enough it moves failed -> cancelled.
+ *
  * Transitions are guarded (state IN ('created', 'pending', 'submitted')), so
  * a range processed twice, or a row another program moved meanwhile, changes
  * nothing twice. A deadlock or serialization failure rolls back; the range
@@ -128,8 +131,9 @@ static int watch_match(watcher_t *w, watch_match_t *m, size_t n) {
         const char *state = PQgetvalue(res, r, 2);
         int known = !PQgetisnull(res, r, 6) || strcmp(PQgetvalue(res, r, 7), "t") == 0;
         x->tx_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        /* a failed payout stays open until the cancel of its nonce is mined */
         x->open = strcmp(state, "created") == 0 || strcmp(state, "pending") == 0 ||
-                  strcmp(state, "submitted") == 0;
+                  strcmp(state, "submitted") == 0 || strcmp(state, "failed") == 0;
         if (!PQgetisnull(res, r, 6))
             x->attempt = strtoll(PQgetvalue(res, r, 6), NULL, 10);
         else if (known)
@@ -251,7 +255,7 @@ static const char watch_sql_record[] =
     "    gas_used = i.gas_used, receipt_status = i.status, tx_hash = i.tx_hash"
     "  FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::smallint[],"
     "              $11::text[]) AS i(tx_id, block_number, block_hash, gas_used, status, tx_hash)"
-    "  WHERE t.tx_id = i.tx_id AND t.state IN ('created', 'pending', 'submitted')"
+    "  WHERE t.tx_id = i.tx_id AND t.state IN ('created', 'pending', 'submitted', 'failed')"
     "  RETURNING t.tx_id"
     ") SELECT (SELECT count(*) FROM inc), (SELECT count(*) FROM mined)";
 
@@ -268,7 +272,8 @@ static const char watch_sql_promote[] =
     "), due AS ("
     "  SELECT t.tx_id, t.state AS from_state FROM txs t"
     "  JOIN chain_blocks b ON b.number = t.block_number AND b.hash = t.block_hash"
-    "  WHERE t.block_number <= $1::bigint AND t.state IN ('created', 'pending', 'submitted')"
+    "  WHERE t.block_number <= $1::bigint"
+    "    AND t.state IN ('created', 'pending', 'submitted', 'failed')"
     "  ORDER BY t.tx_id FOR UPDATE OF t"
     "), mined AS ("
     "  SELECT d.tx_id, d.from_state, a.attempt, COALESCE(a.is_cancel, false) AS is_cancel"
@@ -276,6 +281,7 @@ static const char watch_sql_promote[] =
     "  LEFT JOIN LATERAL (SELECT x.attempt, x.is_cancel FROM tx_attempts x"
     "    WHERE x.tx_id = t.tx_id AND x.tx_hash = t.tx_hash ORDER BY x.attempt DESC LIMIT 1) a"
     "  ON true"
+    "  WHERE d.from_state <> 'failed' OR COALESCE(a.is_cancel, false)"
     "), done AS ("
     "  UPDATE txs t SET confirmed_at = now(),"
     "    state = CASE WHEN m.is_cancel OR t.kind = 'cancel' THEN 'cancelled' ELSE 'confirmed' END"

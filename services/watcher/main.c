@@ -12,6 +12,7 @@
 #include "txlane/health.h"
 #include "txlane/log.h"
 #include "txlane/service.h"
+#include "repair.h"
 #include "watcher.h"
 
 static const cfg_option_t watcher_options[] = {
@@ -62,14 +63,39 @@ static const cfg_option_t watcher_options[] = {
     {"external_check_ms", "TXLANE_EXTERNAL_CHECK_MS", CFG_INT, "2000", 0, 3600000,
      offsetof(watcher_config_t, external_check_ms), 0,
      "how often payouts passed by their lane's mined count are checked; 0: off"},
+    {"bump_after_ms", "TXLANE_BUMP_AFTER_MS", CFG_INT, "60000", 100, 86400000,
+     offsetof(watcher_config_t, bump_after_ms), 0,
+     "a lane's lowest unmined nonce waiting this long since its last attempt gets a fee bump"},
+    {"bump_percent", "TXLANE_BUMP_PERCENT", CFG_INT, "20", 10, 1000,
+     offsetof(watcher_config_t, bump_percent), 0,
+     "fee raise of a replacement, percent (at least 10, the nodes' replacement rule)"},
+    {"max_fee_wei", "TXLANE_MAX_FEE_WEI", CFG_WEI, "500000000000", 0, 0,
+     offsetof(watcher_config_t, max_fee_wei), 0,
+     "cap on max_fee_per_gas of replacements; a stuck tx at the cap raises an alert"},
+    {"min_priority_fee_wei", "TXLANE_MIN_PRIORITY_FEE_WEI", CFG_WEI, "1000000", 0, 0,
+     offsetof(watcher_config_t, min_priority_fee_wei), 0,
+     "floor of max_priority_fee_per_gas of market fees"},
+    {"fee_refresh_ms", "TXLANE_FEE_REFRESH_MS", CFG_INT, "2000", 100, 600000,
+     offsetof(watcher_config_t, fee_refresh_ms), 0, "age at which the fee estimate is renewed"},
+    {"dropped_after_ms", "TXLANE_DROPPED_AFTER_MS", CFG_INT, "30000", 200, 86400000,
+     offsetof(watcher_config_t, dropped_after_ms), 0,
+     "a submitted tx the node no longer knows this long after submission is sent again"},
+    {"gap_after_ms", "TXLANE_GAP_AFTER_MS", CFG_INT, "60000", 200, 86400000,
+     offsetof(watcher_config_t, gap_after_ms), 0,
+     "an allocated nonce with nothing signed this long is published again (a nonce without a "
+     "transaction is filled with a cancel)"},
+    {"drift_alert", "TXLANE_DRIFT_ALERT", CFG_INT, "50", 1, 100000000,
+     offsetof(watcher_config_t, drift_alert), 0,
+     "alert when a lane's next_nonce minus its mined count is above this"},
+    {"repair_batch", "TXLANE_REPAIR_BATCH", CFG_INT, "2000", 10, 100000,
+     offsetof(watcher_config_t, repair_batch), 0, "transactions a repair policy handles per turn"},
     CFG_END,
 };
 
 /* The policies, in the order their hooks run. Repair policies go here. */
 static const watch_policy_t *const watcher_policies[] = {
-    &watch_policy_publish,
-    &watch_policy_external,
-    &watch_policy_funds,
+    &watch_policy_publish, &watch_policy_reorg,    &watch_policy_invalid,  &watch_policy_stuck,
+    &watch_policy_dropped, &watch_policy_gap,      &watch_policy_external, &watch_policy_funds,
     NULL,
 };
 
@@ -212,11 +238,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "txlane-watcher: invalid configuration: %s\n", errstr);
         return service_finish(&svc, watcher_options, &cfg, 2);
     }
+    uint256_t min_tip;
+    if (uint256_parse_dec(cfg.max_fee_wei, &w.max_fee) != 0 ||
+        uint256_parse_dec(cfg.min_priority_fee_wei, &min_tip) != 0) {
+        fprintf(stderr, "txlane-watcher: invalid configuration: fee settings out of range\n");
+        producer_free(w.producer);
+        return service_finish(&svc, watcher_options, &cfg, 2);
+    }
     w.cfg = &cfg;
     w.policies = watcher_policies;
     w.lanes_count = -1;
     watcher_metrics(&w);
+    watch_repair_init(&w);
     w.rpc = rpc_client_new(cfg.rpc_url, (long)cfg.rpc_timeout_ms);
+    w.fees = fee_oracle_new(w.rpc, &w.max_fee, &min_tip, cfg.fee_refresh_ms);
     w.leader = leader_new(cfg.pg_dsn, "txlane-watcher", WATCH_LEADER_KEY, (int)cfg.leader_retry_ms,
                           w.m_leader);
     /* the leadership module owns the database session and its health: it
@@ -225,11 +260,16 @@ int main(int argc, char **argv) {
     w.deps.rpc = w.rpc;
     log_info("watcher configured", LF_I("confirmations", cfg.confirmations),
              LF_I("poll_ms", cfg.poll_ms), LF_I("reorg_depth", cfg.reorg_depth),
-             LF_I("blocks_per_batch", cfg.blocks_per_batch), LF_I("start_block", cfg.start_block));
+             LF_I("blocks_per_batch", cfg.blocks_per_batch), LF_I("start_block", cfg.start_block),
+             LF_I("bump_after_ms", cfg.bump_after_ms), LF_I("bump_percent", cfg.bump_percent),
+             LF_S("max_fee_wei", cfg.max_fee_wei), LF_I("dropped_after_ms", cfg.dropped_after_ms),
+             LF_I("gap_after_ms", cfg.gap_after_ms), LF_I("drift_alert", cfg.drift_alert));
     rc = watcher_run(&w);
     leader_free(w.leader);
     producer_free(w.producer);
+    fee_oracle_free(w.fees);
     rpc_client_free(w.rpc);
     watch_lanes_free(&w);
+    watch_repair_free(&w);
     return service_finish(&svc, watcher_options, &cfg, rc);
 }

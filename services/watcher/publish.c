@@ -19,7 +19,8 @@
  * except a confirmed transaction with receipt status 0, whose event is
  * "failed" with the reason. Detail keys read: attempt, tx_hash,
  * block_number, receipt_status, reason (see confirm.c; repair policies use
- * the same keys).
+ * the same keys), and event: the status event's state instead of to_state
+ * (a same-state event of a repair policy: "bumped", "alert").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@
 #define WATCH_PUBLISH_DRAIN_MS 5000
 
 static const char watch_sql_events[] =
-    "SELECT e.event_id, e.tx_id, e.request_id, e.to_state, t.lane_id, t.nonce,"
+    "SELECT e.event_id, e.tx_id, e.request_id, COALESCE(e.detail->>'event', e.to_state),"
+    " t.lane_id, t.nonce,"
     " e.detail->>'attempt', e.detail->>'tx_hash', e.detail->>'block_number',"
     " e.detail->>'receipt_status', e.detail->>'reason',"
     " CASE WHEN jsonb_typeof(r.payload->'metadata') = 'object'"

@@ -32,6 +32,7 @@
 #include "txlane/address.h"
 #include "txlane/chain.h"
 #include "txlane/config.h"
+#include "txlane/fee_oracle.h"
 #include "txlane/leader.h"
 #include "txlane/metrics.h"
 #include "txlane/producer.h"
@@ -66,6 +67,16 @@ typedef struct {
     char *cold_address;          /* "": no sweeps */
     /* external.c */
     long long external_check_ms; /* 0: off */
+    /* repair policies (repair.h) */
+    long long bump_after_ms;
+    long long bump_percent;
+    char *max_fee_wei;
+    char *min_priority_fee_wei;
+    long long fee_refresh_ms;
+    long long dropped_after_ms;
+    long long gap_after_ms;
+    long long drift_alert;
+    long long repair_batch;
 } watcher_config_t;
 
 typedef struct {
@@ -121,6 +132,11 @@ struct watcher {
     /* status outbox (publish.c): events up to published_id are delivered,
      * up to sent_id produced */
     int64_t published_id, sent_id;
+
+    /* repair policies (repair.h): state of each, reloaded on a new term */
+    fee_oracle_t *fees;
+    uint256_t max_fee;
+    struct watch_repair *repair;
 
     /* metrics */
     metric_t *m_leader, *m_head, *m_processed, *m_lag, *m_consistent;
