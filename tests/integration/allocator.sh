@@ -19,15 +19,24 @@ DB="txlane_allocator"
 PORT=19211
 
 # Lanes 3 and 7 used outside txlane before the allocator ever ran: 2 txs from lane 3's address.
-impersonate_send() { # LANE COUNT
-    local addr i
+impersonate_send() { # LANE COUNT: COUNT txs from the lane's address, mined before returning
+    local addr i want mined
     addr="$(txl_lane_address "$1")"
+    want=$(($(txl_rpc eth_getTransactionCount "[\"$addr\",\"latest\"]" | tr -d '"') + $2))
     txl_rpc anvil_setBalance "[\"$addr\",\"0x56bc75e2d63100000\"]" >/dev/null
     txl_rpc anvil_impersonateAccount "[\"$addr\"]" >/dev/null
     for ((i = 0; i < $2; i++)); do
         txl_rpc eth_sendTransaction "[{\"from\":\"$addr\",\"to\":\"$addr\",\"value\":\"0x0\"}]" >/dev/null
     done
     txl_rpc anvil_stopImpersonatingAccount "[\"$addr\"]" >/dev/null
+    # Mined even if another test has switched automine off meanwhile.
+    for ((i = 0; i < 50; i++)); do
+        mined=$(($(txl_rpc eth_getTransactionCount "[\"$addr\",\"latest\"]" | tr -d '"')))
+        ((mined >= want)) && return 0
+        txl_rpc evm_mine "[]" >/dev/null
+        sleep 0.1
+    done
+    txl_fail "the txs from lane $1's address were not mined"
 }
 impersonate_send 3 2
 
