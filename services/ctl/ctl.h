@@ -26,6 +26,8 @@ int cmd_lanes(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_bump(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
 
 /* Prints "txlane <cmd>: <reason>" to stderr and returns 2. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

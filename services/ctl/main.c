@@ -20,6 +20,8 @@ static const struct ctl_command ctl_commands[] = {
     {"submit", cmd_submit, "produce payout requests (flags, a JSON-lines file, or generated load)"},
     {"status", cmd_status, "show a request's transaction, attempts and events"},
     {"lanes", cmd_lanes, "list the lanes; pause or resume one"},
+    {"bump", cmd_bump, "ask the watcher to replace an unmined payout at higher fees"},
+    {"cancel", cmd_cancel, "ask the watcher to replace an unmined payout with a 0-value cancel"},
     {"audit", cmd_audit, "check the invariants against PostgreSQL and the node"},
     {"keccak", cmd_keccak, "keccak 0x<hex>: print the Keccak-256 of the bytes"},
     {"derive", cmd_derive, "derive lane addresses from a mnemonic file or an xpub"},

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# chaos_repair_reorg.sh - a reorganisation of confirmed payouts: with TXLANE_CONFIRMATIONS=1, once
+# the watcher has processed the chain head, anvil_reorg replaces the last 3 blocks with empty ones
+# (their transactions leave the chain). The watcher walks back to the common ancestor
+# (txlane_watcher_reorgs_total, _reorg_depth_blocks 3, _reorg_reverted_total; a tx_events row
+# confirmed -> submitted with reason "reorg" for each payout of those blocks), the dropped policy
+# sends again what the node no longer knows, every affected payout confirms again, the lanes keep
+# moving with new payouts, nothing is paid twice (audit --final --strict-recipients).
+# Prints the time from the reorg to the last affected payout confirmed again.
+source "$(dirname "$0")/lib_txlane.sh"
+source "$(dirname "$0")/lib_e2e.sh"
+e2e_init chaos_repair_reorg 12
+db() { txl_psql -d "txlane_$TXL_TEST" -Atc "$1"; }
+export TXLANE_REORG_DEPTH=16 TXLANE_DROPPED_AFTER_MS=1000 TXLANE_POLL_MS=200
+export TXLANE_BUMP_AFTER_MS=600000 TXLANE_GAP_AFTER_MS=600000
+e2e_start allocator allocator 19601
+e2e_start signer signer 19602
+e2e_start broadcaster broadcaster 19603
+e2e_start watcher watcher 19604
+e2e_submit 120
+e2e_wait 120 90
+
+# The last 3 blocks must hold payouts of ours: the last one confirmed is in the head block when
+# nothing else mined since; the watcher must have processed that head.
+head=0
+at_head() {
+    head="$(($(txl_rpc eth_blockNumber | tr -d '"')))"
+    [[ "$(db "SELECT max(block_number) FROM txs")" == "$head" &&
+        "$(db "SELECT max(number) FROM chain_blocks")" == "$head" ]]
+}
+txl_wait_for 30 at_head || txl_fail "the watcher did not process the head with our last payout in it"
+ancestor=$((head - 3))
+affected="$(db "SELECT string_agg(tx_id::text, ',' ORDER BY tx_id) FROM txs WHERE block_number > $ancestor")"
+n_affected="$(db "SELECT count(*) FROM txs WHERE block_number > $ancestor")"
+((n_affected > 0)) || txl_fail "no payout of ours in the last 3 blocks"
+echo "  head $head: reorg of depth 3 takes $n_affected payout(s) out of blocks $((ancestor + 1))..$head"
+fault_ms="$(db "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")"
+txl_rpc anvil_reorg '[3, []]' >/dev/null
+for ((b = ancestor + 1; b <= head; b++)); do
+    [[ "$(txl_rpc eth_getBlockByNumber "[\"$(printf '0x%x' "$b")\",false]" | jq '.transactions | length')" == 0 ]] ||
+        txl_fail "block $b still has transactions after anvil_reorg"
+done
+txl_rpc evm_mine '[]' >/dev/null # a block on the new chain: the watcher sees it does not link
+
+walked_back() { [[ "$(txl_metric 19604 txlane_watcher_reorgs_total)" -ge 1 ]]; }
+txl_wait_for 30 walked_back || txl_fail "the watcher did not detect the reorganisation"
+reconfirmed() { [[ "$(db "SELECT count(*) FROM txs WHERE tx_id IN ($affected) AND state = 'confirmed'
+    AND block_number IS NOT NULL")" == "$n_affected" ]]; }
+txl_wait_for 60 reconfirmed ||
+    txl_fail "affected payouts not confirmed again: $(db "SELECT string_agg(tx_id || ' ' || state, ', ') FROM txs WHERE tx_id IN ($affected)")"
+back_ms="$(db "SELECT max((extract(epoch FROM confirmed_at) * 1000)::bigint) - $fault_ms FROM txs WHERE tx_id IN ($affected)")"
+
+[[ "$(txl_metric 19604 txlane_watcher_reorg_depth_blocks)" == 3 ]] ||
+    txl_fail "txlane_watcher_reorg_depth_blocks is $(txl_metric 19604 txlane_watcher_reorg_depth_blocks), expected 3"
+reverted="$(txl_metric 19604 txlane_watcher_reorg_reverted_total)"
+[[ "${reverted%.*}" -ge "$n_affected" ]] || txl_fail "reorg_reverted_total $reverted < $n_affected"
+missing="$(db "SELECT string_agg(t.tx_id::text, ',') FROM txs t WHERE t.tx_id IN ($affected)
+    AND NOT EXISTS (SELECT 1 FROM tx_events e WHERE e.tx_id = t.tx_id AND e.from_state = 'confirmed'
+      AND e.to_state = 'submitted' AND e.program = 'watcher' AND e.detail->>'reason' = 'reorg'
+      AND (e.detail->>'common_ancestor')::bigint = $ancestor)")"
+[[ -z "$missing" ]] || txl_fail "no reorg event (confirmed -> submitted) for tx(s) $missing"
+[[ "$(db "SELECT count(*) FROM tx_events WHERE detail->>'reason' = 'reorg' AND tx_id NOT IN ($affected)")" == 0 ]] ||
+    txl_fail "payouts outside the reorganised blocks were walked back"
+[[ "$(db "SELECT count(*) FROM txs WHERE tx_id IN ($affected) AND block_number <= $ancestor")" == 0 ]] ||
+    txl_fail "an affected payout confirmed at or below the common ancestor"
+resent="$(txl_metric 19604 txlane_watcher_resent_total)"
+
+# The lanes move on: new payouts after the reorg confirm too.
+E2E_PREFIX="$E2E_PREFIX-after"
+e2e_submit 60
+e2e_wait 60 60
+e2e_audit
+e2e_stop_all
+echo "  figures: $n_affected payout(s) reorganised out, ${resent%.*} sent again by the dropped policy;" \
+    "reorg to the last of them confirmed again ${back_ms} ms"
+txl_pass "reorg of depth 3: walked back to the ancestor, affected payouts confirmed again once, audit passes"
