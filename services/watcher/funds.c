@@ -46,11 +46,13 @@ static struct {
 } funds;
 
 static const char funds_sql_read[] =
-    "WITH b AS (SELECT * FROM unnest($1::int[], $2::numeric[]) AS b(id, bal)),"
-    " need AS (SELECT lane_id, sum(CASE WHEN token IS NULL THEN value_wei ELSE 0 END"
-    "     + gas_limit * max_fee_per_gas) AS need FROM txs"
-    "   WHERE lane_id = ANY($1::int[]) AND state IN ('created', 'pending', 'submitted')"
-    "     AND block_number IS NULL GROUP BY lane_id),"
+    "WITH b AS (SELECT * FROM unnest($1::int[], $2::numeric[], $3::bigint[]) AS b(id, bal, mined)),"
+    /* What is still to pay: open txs at nonces the chain has not used yet when the
+     * balance was read (a tx mined but not yet recorded is already in the balance). */
+    " need AS (SELECT t.lane_id, sum(CASE WHEN t.token IS NULL THEN t.value_wei ELSE 0 END"
+    "     + t.gas_limit * t.max_fee_per_gas) AS need FROM txs t JOIN b ON b.id = t.lane_id"
+    "   WHERE t.state IN ('created', 'pending', 'submitted')"
+    "     AND t.block_number IS NULL AND t.nonce >= b.mined GROUP BY t.lane_id),"
     " st AS (UPDATE lanes l SET balance_wei = b.bal, balance_at = now(),"
     "     funds_needed_wei = COALESCE(n.need, 0)"
     "   FROM b LEFT JOIN need n ON n.lane_id = b.id WHERE l.id = b.id"
@@ -257,15 +259,17 @@ static int funds_tick(watcher_t *w) {
         return 0;
     funds.next_ms = now + w->cfg->funds_interval_ms;
     rpc_batch_t batch;
-    db_array_t ids, bals;
+    db_array_t ids, bals, mined;
     rpc_batch_init(&batch);
     db_array_init(&ids);
     db_array_init(&bals);
+    db_array_init(&mined);
     for (size_t i = 0; i < w->n_lanes; i++) {
         char addr[ADDRESS_STR_LEN + 1], params[80];
         address_format(&w->lanes[i].address, addr);
         snprintf(params, sizeof params, "[\"%s\",\"latest\"]", addr);
         rpc_batch_add(&batch, "eth_getBalance", params);
+        rpc_batch_add(&batch, "eth_getTransactionCount", params);
     }
     int rc = rpc_batch_send(w->rpc, &batch);
     if (rc != 0) {
@@ -274,19 +278,22 @@ static int funds_tick(watcher_t *w) {
         goto cleanup;
     }
     for (size_t i = 0; i < w->n_lanes; i++) {
-        const char *hex = rpc_result_str(batch.calls[i].result);
+        const char *hex = rpc_result_str(batch.calls[2 * i].result);
         uint256_t bal;
+        unsigned long long count;
         char dec[UINT256_DEC_BUF];
-        if (hex == NULL || uint256_parse_hex(hex, &bal) != 0) {
+        if (hex == NULL || uint256_parse_hex(hex, &bal) != 0 ||
+            rpc_result_u64(batch.calls[2 * i + 1].result, &count) != 0) {
             log_warn("node gave no balance for a lane", LF_I("lane", w->lanes[i].lane_id));
             continue;
         }
         uint256_format_dec(&bal, dec);
         db_array_add_i64(&ids, w->lanes[i].lane_id);
         db_array_add(&bals, dec);
+        db_array_add_i64(&mined, (long long)count);
     }
-    const char *params[] = {db_array_text(&ids), db_array_text(&bals)};
-    PGresult *res = watch_query(w, "lane balances", funds_sql_read, 2, params);
+    const char *params[] = {db_array_text(&ids), db_array_text(&bals), db_array_text(&mined)};
+    PGresult *res = watch_query(w, "lane balances", funds_sql_read, 3, params);
     if (res == NULL) {
         rc = TXL_EDB;
         goto cleanup;
@@ -302,6 +309,7 @@ cleanup:
     rpc_batch_free(&batch);
     db_array_free(&ids);
     db_array_free(&bals);
+    db_array_free(&mined);
     return rc;
 }
 
