@@ -129,7 +129,12 @@ void cfg_print_help(FILE *out, const cfg_option_t *table, const char *program,
     fprintf(out, "usage: %s [--help] [--version]\n", program);
     if (summary != NULL)
         fprintf(out, "%s\n", summary);
-    fprintf(out, "\nconfiguration (environment):\n");
+    fputc('\n', out);
+    cfg_print_env(out, table);
+}
+
+void cfg_print_env(FILE *out, const cfg_option_t *table) {
+    fprintf(out, "configuration (environment):\n");
     fprintf(out, "  %-32s %-8s %-20s %s\n", "VARIABLE", "TYPE", "DEFAULT", "DESCRIPTION");
     for (const cfg_option_t *opt = table; opt->name != NULL; opt++) {
         char def[64];

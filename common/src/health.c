@@ -43,11 +43,17 @@ void health_heartbeat(void) {
 }
 
 int health_ready(void) {
+    /* Not ready before the program has declared what it depends on: /readyz
+     * opens before the connections are set up. */
+    int required = 0;
     for (int i = 0; i < HEALTH_NDEPS; i++) {
-        if (atomic_load(&health_required[i]) && !atomic_load(&health_up[i]))
+        if (!atomic_load(&health_required[i]))
+            continue;
+        required = 1;
+        if (!atomic_load(&health_up[i]))
             return 0;
     }
-    return 1;
+    return required;
 }
 
 int health_live(int max_silence_s) {

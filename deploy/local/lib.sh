@@ -476,10 +476,13 @@ txl_anvil_start() {
     # Test chain for a payout pipeline: the default test mnemonic (lane i = dev account i),
     # a block gas limit far above what the pipeline can fill (300M gas = 14k transfers per
     # block, so interval mining never leaves payouts waiting for block space), no request body
-    # limit for large JSON-RPC batches, and no colours in the log.
+    # limit for large JSON-RPC batches, and no colours in the log. Only the last 512 block
+    # states stay in memory: anvil keeps a snapshot of the whole state per block, and with
+    # automine (a block per tx) and thousands of fresh recipients a full history grows by
+    # gigabytes per thousand payouts. 512 blocks still cover reorg tests and the audit.
     args=(--host 127.0.0.1 --port "$TXL_ANVIL_PORT" --chain-id "$TXL_CHAIN_ID"
         --mnemonic "$TXL_ANVIL_MNEMONIC" --accounts "$TXL_ANVIL_ACCOUNTS"
-        --gas-limit 300000000 --no-request-size-limit --color never)
+        --gas-limit 300000000 --no-request-size-limit --prune-history 512 --color never)
     if [[ -n "$TXL_BLOCK_TIME" ]]; then
         args+=(--block-time "$TXL_BLOCK_TIME")
     fi

@@ -67,11 +67,11 @@ typedef struct {
     uint64_t chain_id;
     alloc_lane_t *lanes; /* cfg->lanes entries */
     signed char *part_state; /* per partition: PART_* */
-    uint32_t rr;         /* round-robin cursor */
+    uint32_t *rr;        /* per partition: round-robin cursor over its lanes */
     long long next_lane_refresh_ms;
     jbuf_t json;
     metric_t *m_allocated, *m_duplicates, *m_republished, *m_rejected_total, *m_fenced,
-        *m_external_use, *m_owned, *m_batch_seconds, *m_lanes_unavailable;
+        *m_external_use, *m_reallocated, *m_funds_requests, *m_owned, *m_batch_seconds, *m_lanes_unavailable;
 } allocator_t;
 
 /* lanes.c */
@@ -90,11 +90,29 @@ void lanes_check_chain(allocator_t *a);
 /* Re-reads owned lanes' status, epoch and in-flight counts when due (or now
  * with force); drops lanes another instance fenced. */
 void lanes_refresh(allocator_t *a, int force);
-/* A routable lane for a new request: owned, checked, active, not the
- * treasury; fewest in flight first, round-robin among equals. -1 if none. */
-int lanes_route(allocator_t *a);
-/* 1 if lane (pinned by a request read from partition) may take it. */
-int lanes_pin_ok(const allocator_t *a, int lane, int32_t partition);
+/* A routable lane for a new request read from partition: one of the
+ * partition's lanes (i mod P), owned, checked, active, not the treasury;
+ * fewest in flight first, round-robin among equals. -1 if none. Keeping a
+ * lane's allocations on one partition keeps them in that partition's order. */
+int lanes_route(allocator_t *a, int32_t partition);
+/* 1 if lane (pinned by a request read from partition) may take it; the
+ * treasury lane only with treasury_ok (a top-up the watcher recorded). */
+int lanes_pin_ok(const allocator_t *a, int lane, int32_t partition, int treasury_ok);
+
+/*
+ * Messages only txlane-watcher writes to the requests topic carry a marker
+ * in their key; the database is the authority, the marker only says that a
+ * lookup is worth its round trip:
+ *   "txlane-funds:<request_id>"  a top-up or sweep listed in funds_requests
+ *                                (its kind is recorded in txs; a top-up may be
+ *                                pinned to the treasury lane);
+ *   "txlane-reallocate:<tx_id>"  the stored request of a payout whose nonce
+ *                                was used outside txlane, listed in
+ *                                reallocations: its txs row moves to a fresh
+ *                                nonce of its lane (same tx_id, request_id).
+ */
+#define ALLOC_KEY_FUNDS "txlane-funds:"
+#define ALLOC_KEY_REALLOCATE "txlane-reallocate:"
 
 /* batch.c: the stream's on_batch. */
 int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n);

@@ -41,9 +41,17 @@ typedef struct {
     int first;  /* first occurrence of its request_id in the batch */
     int is_new; /* won the requests insert */
     int in_batch_repeat; /* a later copy of a request that is new in this batch */
+    int dup_row;         /* row of its stored allocation to re-publish, or -1 */
     int lane;
     long long nonce;
     long long tx_id;
+    /* watcher requests (allocator.h: key markers) */
+    int funds_marker;       /* key says top-up or sweep: kind looked up in funds_requests */
+    tx_kind_t kind;         /* TX_KIND_PAYOUT unless funds_requests says otherwise */
+    long long realloc_tx;   /* key says re-allocate this tx_id; -1: not */
+    int realloc_ok;         /* reallocations lists it, open, never mined: move it */
+    long long old_nonce;
+    int moved_row;          /* row of the move's result to publish, or -1 */
     /* the transaction */
     eth_address_t tx_to;
     uint256_t tx_value;
@@ -54,8 +62,10 @@ typedef struct {
 } alloc_item_t;
 
 static const char *const batch_sql_requests =
-    "INSERT INTO requests (request_id, payload, source_partition, source_offset)"
-    " SELECT * FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::bigint[])"
+    "INSERT INTO requests (request_id, payload, source_partition, source_offset, received_at)"
+    " SELECT u.id, u.payload, u.part, u.off, COALESCE(to_timestamp(u.ts / 1000.0), now())"
+    " FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::bigint[], $5::bigint[])"
+    "   AS u(id, payload, part, off, ts)"
     " ON CONFLICT (request_id) DO NOTHING RETURNING request_id";
 
 static const char *const batch_sql_ids =
@@ -65,13 +75,13 @@ static const char *const batch_sql_txs =
     "WITH ins AS ("
     " INSERT INTO txs (tx_id, request_id, kind, lane_id, nonce, state, from_address, to_address,"
     "   value_wei, token, data, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, chain_id)"
-    " SELECT u.tx_id, u.request_id, 'payout', u.lane_id, u.nonce, 'created', u.from_address,"
+    " SELECT u.tx_id, u.request_id, u.kind, u.lane_id, u.nonce, 'created', u.from_address,"
     "   u.to_address, u.value_wei, u.token, decode(u.data, 'hex'), u.gas_limit,"
     "   $11::numeric, $12::numeric, $13::bigint"
     " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[],"
-    "   $7::numeric[], $8::text[], $9::text[], $10::bigint[])"
+    "   $7::numeric[], $8::text[], $9::text[], $10::bigint[], $14::text[])"
     "   AS u(tx_id, request_id, lane_id, nonce, from_address, to_address, value_wei, token, data,"
-    "        gas_limit)"
+    "        gas_limit, kind)"
     " RETURNING tx_id, request_id, lane_id, nonce)"
     " INSERT INTO tx_events (tx_id, request_id, from_state, to_state, program, detail)"
     " SELECT tx_id, request_id, NULL, 'created', 'allocator',"
@@ -87,8 +97,54 @@ static const char *const batch_sql_duplicates =
     "SELECT t.tx_id, t.request_id, t.lane_id, t.nonce, t.from_address, t.to_address, t.value_wei,"
     "  t.token, encode(t.data, 'hex'), t.gas_limit, t.max_fee_per_gas,"
     "  t.max_priority_fee_per_gas, t.chain_id, t.attempt,"
-    "  (extract(epoch FROM t.created_at) * 1000)::bigint"
-    " FROM txs t WHERE t.request_id = ANY($1::text[]) AND t.state = 'created'";
+    "  (extract(epoch FROM t.created_at) * 1000)::bigint, t.kind"
+    " FROM txs t WHERE t.request_id = ANY($1::text[]) AND t.state = 'created'"
+    " ORDER BY t.request_id";
+
+/* Top-ups and sweeps the watcher recorded, among the marked requests. */
+static const char *const batch_sql_funds =
+    "SELECT request_id, kind, lane_id FROM funds_requests WHERE request_id = ANY($1::text[])";
+
+/* The marked re-allocations that may move: recorded by the watcher, not yet
+ * moved, the row still at the recorded nonce, open and never seen mined. */
+static const char *const batch_sql_realloc_check =
+    "SELECT r.tx_id, t.lane_id, t.nonce FROM reallocations r"
+    " JOIN txs t ON t.tx_id = r.tx_id AND t.lane_id = r.lane_id AND t.nonce = r.old_nonce"
+    " WHERE r.tx_id = ANY($1::bigint[]) AND r.new_nonce IS NULL AND t.block_number IS NULL"
+    "   AND t.state IN ('created', 'pending', 'submitted')"
+    " FOR UPDATE OF t";
+
+/* Moves the rows to their new nonces: attempt + 1 (the old attempts stay in
+ * tx_attempts, at a nonce that can no longer be mined), back to created with
+ * fees at least the current estimate; the old nonce becomes an external range
+ * (invariant 2), the re-allocation is marked done. Returns the moved rows in
+ * batch_sql_duplicates' columns. */
+static const char *const batch_sql_realloc_move =
+    "WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+    "   AS u(tx_id, old_nonce, nonce)),"
+    " prev AS (SELECT t.tx_id, t.state, t.attempt FROM txs t JOIN u USING (tx_id)),"
+    " mv AS (UPDATE txs t SET nonce = u.nonce, attempt = t.attempt + 1, state = 'created',"
+    "   tx_hash = NULL, raw = NULL, block_number = NULL, block_hash = NULL,"
+    "   receipt_status = NULL, gas_used = NULL, pending_at = NULL, submitted_at = NULL,"
+    "   max_fee_per_gas = GREATEST(t.max_fee_per_gas, $4::numeric),"
+    "   max_priority_fee_per_gas = GREATEST(t.max_priority_fee_per_gas, $5::numeric)"
+    "  FROM u WHERE t.tx_id = u.tx_id AND t.nonce = u.old_nonce AND t.block_number IS NULL"
+    "   AND t.state IN ('created', 'pending', 'submitted')"
+    "  RETURNING t.*, u.old_nonce),"
+    " ev AS (INSERT INTO tx_events (tx_id, request_id, from_state, to_state, program, detail)"
+    "  SELECT mv.tx_id, mv.request_id, prev.state, 'created', 'allocator',"
+    "   jsonb_build_object('lane', mv.lane_id, 'nonce', mv.nonce, 'attempt', mv.attempt,"
+    "     'reason', 'reallocated', 'old_nonce', mv.old_nonce)"
+    "  FROM mv JOIN prev USING (tx_id)),"
+    " ext AS (INSERT INTO lane_external_nonces (lane_id, nonce_from, nonce_to, detected_by)"
+    "  SELECT lane_id, old_nonce, old_nonce + 1, $6 FROM mv ON CONFLICT DO NOTHING),"
+    " done AS (UPDATE reallocations r SET new_nonce = mv.nonce, reallocated_at = now()"
+    "  FROM mv WHERE r.tx_id = mv.tx_id AND r.old_nonce = mv.old_nonce)"
+    " SELECT tx_id, request_id, lane_id, nonce, from_address, to_address, value_wei,"
+    "  token, encode(data, 'hex'), gas_limit, max_fee_per_gas,"
+    "  max_priority_fee_per_gas, chain_id, attempt,"
+    "  (extract(epoch FROM created_at) * 1000)::bigint, kind"
+    " FROM mv";
 
 /* Intrinsic gas of a transaction with this calldata (no access list). */
 static uint64_t batch_intrinsic_gas(const uint8_t *data, size_t len) {
@@ -116,7 +172,25 @@ static void batch_parse(allocator_t *a, alloc_item_t *it) {
     if (it->reason != PAYOUT_OK)
         return;
     payout_request_t *r = &it->req;
-    if (r->lane >= 0 && !lanes_pin_ok(a, r->lane, it->m->partition)) {
+    const char *key = it->m->key;
+    size_t klen = it->m->key_len;
+    if (key != NULL && klen > sizeof ALLOC_KEY_FUNDS - 1 &&
+        memcmp(key, ALLOC_KEY_FUNDS, sizeof ALLOC_KEY_FUNDS - 1) == 0) {
+        it->funds_marker = 1;
+    } else if (key != NULL && klen > sizeof ALLOC_KEY_REALLOCATE - 1 &&
+               klen < sizeof ALLOC_KEY_REALLOCATE + 20 &&
+               memcmp(key, ALLOC_KEY_REALLOCATE, sizeof ALLOC_KEY_REALLOCATE - 1) == 0) {
+        char id[24];
+        size_t idlen = klen - (sizeof ALLOC_KEY_REALLOCATE - 1);
+        memcpy(id, key + sizeof ALLOC_KEY_REALLOCATE - 1, idlen);
+        id[idlen] = '\0';
+        char *end;
+        long long tx = strtoll(id, &end, 10);
+        if (*end == '\0' && tx > 0)
+            it->realloc_tx = tx;
+    }
+    /* a top-up may be pinned to the treasury lane; batch_funds checks it is one */
+    if (r->lane >= 0 && !lanes_pin_ok(a, r->lane, it->m->partition, it->funds_marker)) {
         if (r->lane == cfg->treasury_lane)
             batch_reject(it, PAYOUT_REJECT_LANE, "lane %lld is the treasury lane", r->lane);
         else
@@ -248,14 +322,42 @@ static int batch_send_dlq(allocator_t *a, const alloc_item_t *it) {
     return rc;
 }
 
-/* Re-publishes the allocations of duplicates that are still 'created'. */
-static int batch_republish(allocator_t *a, PGresult *res) {
+/*
+ * Which duplicates are published again: a request still 'created' whose copy
+ * came from its lane's own partition (lane mod P). Every allocation of a
+ * lane comes from that partition, so re-publishing in offset order keeps
+ * each lane's allocations in nonce order on txlane.allocated. A copy on
+ * another partition needs nothing: if the original's allocation was never
+ * delivered, the original message itself was not committed and comes back.
+ */
+static void batch_mark_republish(const allocator_t *a, alloc_item_t **sorted, size_t n,
+                                 PGresult *res) {
     for (int r = 0; r < PQntuples(res); r++) {
+        const char *id = PQgetvalue(res, r, 1);
+        long long lane = atoll(PQgetvalue(res, r, 2));
+        alloc_item_t **hit = bsearch(id, sorted, n, sizeof(*sorted), batch_cmp_key);
+        if (hit == NULL)
+            continue;
+        while (hit > sorted && strcmp(hit[-1]->req.request_id, id) == 0)
+            hit--;
+        for (; hit < sorted + n && strcmp((*hit)->req.request_id, id) == 0; hit++) {
+            if (lane % a->partitions == (*hit)->m->partition) {
+                (*hit)->dup_row = r;
+                break;
+            }
+        }
+    }
+}
+
+/* Publishes row r of the duplicates' stored allocations again, unchanged. */
+static int batch_republish(allocator_t *a, PGresult *res, int r) {
+    {
         msg_allocated_t m;
         memset(&m, 0, sizeof m);
         m.tx_id = atoll(PQgetvalue(res, r, 0));
         snprintf(m.request_id, sizeof m.request_id, "%s", PQgetvalue(res, r, 1));
-        m.kind = TX_KIND_PAYOUT;
+        if (tx_kind_parse(PQgetvalue(res, r, 15), &m.kind) != 0)
+            m.kind = TX_KIND_PAYOUT;
         m.lane = (uint32_t)atol(PQgetvalue(res, r, 2));
         m.nonce = (uint64_t)atoll(PQgetvalue(res, r, 3));
         int token = !PQgetisnull(res, r, 7);
@@ -268,7 +370,7 @@ static int batch_republish(allocator_t *a, PGresult *res) {
             uint256_parse_dec(PQgetvalue(res, r, 10), &m.fees.max_fee_per_gas) != 0 ||
             uint256_parse_dec(PQgetvalue(res, r, 11), &m.fees.max_priority_fee_per_gas) != 0) {
             log_error("stored allocation does not parse", LF_I("tx_id", m.tx_id));
-            continue;
+            return 0;
         }
         if (token) {
             uint256_from_u64(0, &m.value);
@@ -285,7 +387,7 @@ static int batch_republish(allocator_t *a, PGresult *res) {
             if (hex_decode(hexdata, hexlen, data, hexlen / 2 + 1, &data_len) != 0) {
                 free(data);
                 log_error("stored calldata does not parse", LF_I("tx_id", m.tx_id));
-                continue;
+                return 0;
             }
         }
         m.data = data;
@@ -296,17 +398,17 @@ static int batch_republish(allocator_t *a, PGresult *res) {
         m.created_ms = atoll(PQgetvalue(res, r, 14));
         int rc = batch_send_allocated(a, &m);
         free(data);
-        if (rc != 0)
-            return rc;
-        metric_inc(a->m_republished);
+        if (rc == 0)
+            metric_inc(a->m_republished);
+        return rc;
     }
-    return 0;
 }
 
 typedef struct {
-    db_array_t ids, payloads, partitions, offsets;                                 /* requests */
+    db_array_t ids, payloads, partitions, offsets, stamps;                         /* requests */
     db_array_t tx_ids, rids, lanes, nonces, froms, tos, values, tokens, datas, gas; /* txs */
     db_array_t lane_ids, lane_next, lane_epochs, dup_ids;
+    db_array_t kinds, mv_ids, mv_old, mv_new;
 } batch_arrays_t;
 
 static void batch_arrays_init(batch_arrays_t *b) {
@@ -322,13 +424,99 @@ static void batch_arrays_free(batch_arrays_t *b) {
 }
 
 /*
+ * The kinds of the marked requests (top-up, sweep), from funds_requests. A
+ * marked request the watcher did not record is an ordinary payout, and one
+ * of those pinned to the treasury lane is rejected. 0 or TXL_EDB.
+ */
+static int batch_funds(allocator_t *a, alloc_item_t *items, size_t n) {
+    db_array_t ids;
+    char err[512];
+    db_array_init(&ids);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].funds_marker && items[i].reason == PAYOUT_OK)
+            db_array_add(&ids, items[i].req.request_id);
+    if (ids.n == 0) {
+        db_array_free(&ids);
+        return 0;
+    }
+    const char *p[] = {db_array_text(&ids)};
+    PGresult *res = db_query(a->db, batch_sql_funds, 1, p, err, sizeof err);
+    db_array_free(&ids);
+    if (res == NULL) {
+        log_warn("could not read top-up and sweep requests", LF_S("error", err));
+        db_recover(a->db);
+        return TXL_EDB;
+    }
+    for (size_t i = 0; i < n; i++) {
+        alloc_item_t *it = &items[i];
+        if (!it->funds_marker || it->reason != PAYOUT_OK)
+            continue;
+        for (int r = 0; r < PQntuples(res); r++) {
+            if (strcmp(PQgetvalue(res, r, 0), it->req.request_id) != 0)
+                continue;
+            if (tx_kind_parse(PQgetvalue(res, r, 1), &it->kind) != 0)
+                it->kind = TX_KIND_PAYOUT;
+            break;
+        }
+        if (it->kind == TX_KIND_TOPUP)
+            metric_inc(a->m_funds_requests);
+        else if (it->kind == TX_KIND_SWEEP)
+            metric_inc(a->m_funds_requests);
+        else if (it->req.lane >= 0 && it->req.lane == a->cfg->treasury_lane)
+            batch_reject(it, PAYOUT_REJECT_LANE, "lane %lld is the treasury lane", it->req.lane);
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Which marked re-allocations may move (batch_sql_realloc_check), inside the
+ * batch's transaction: sets realloc_ok, lane and old_nonce. */
+static int batch_realloc_check(allocator_t *a, alloc_item_t *items, size_t n, char *err,
+                               size_t errsize) {
+    db_array_t ids;
+    db_array_init(&ids);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].realloc_tx > 0 && items[i].reason == PAYOUT_OK && !items[i].is_new)
+            db_array_add_i64(&ids, items[i].realloc_tx);
+    if (ids.n == 0) {
+        db_array_free(&ids);
+        return 0;
+    }
+    const char *p[] = {db_array_text(&ids)};
+    PGresult *res = db_query(a->db, batch_sql_realloc_check, 1, p, err, errsize);
+    db_array_free(&ids);
+    if (res == NULL)
+        return TXL_EDB;
+    for (int r = 0; r < PQntuples(res); r++) {
+        long long tx = atoll(PQgetvalue(res, r, 0));
+        int lane = atoi(PQgetvalue(res, r, 1));
+        for (size_t i = 0; i < n; i++) {
+            alloc_item_t *it = &items[i];
+            if (it->realloc_tx != tx || it->is_new || it->reason != PAYOUT_OK)
+                continue;
+            /* only from the lane's own partition, and only a lane this instance owns */
+            if (lane < 0 || lane >= a->cfg->lanes || lane % a->partitions != it->m->partition ||
+                !a->lanes[lane].owned || !a->lanes[lane].chain_checked)
+                break;
+            it->realloc_ok = 1;
+            it->lane = lane;
+            it->old_nonce = atoll(PQgetvalue(res, r, 2));
+            break; /* the first copy in the batch moves it */
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+/*
  * Steps 2-4 in one transaction. Returns 0 (committed), TXL_EDB, TXL_EFENCED
  * (a lane was taken over, or no lane can take the batch now). The caller
  * restores the lanes' in-memory counters when this does not commit. *dups
  * receives the stored allocations of duplicates to re-publish (or NULL).
  */
 static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item_t **sorted,
-                       size_t nvalid, const msg_fees_t *fees, PGresult **dups) {
+                       size_t nvalid, const msg_fees_t *fees, PGresult **dups,
+                       PGresult **moved) {
     char err[512];
     batch_arrays_t b;
     PGresult *res = NULL;
@@ -344,12 +532,21 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
         db_array_addn(&b.payloads, a->json.buf, a->json.len);
         db_array_add_i64(&b.partitions, it->m->partition);
         db_array_add_i64(&b.offsets, it->m->offset);
+        /* received_at: when the producer sent it (the message's create time), so latencies
+         * include the time a request waited in the topic. */
+        rd_kafka_timestamp_type_t tstype;
+        int64_t ts = rd_kafka_message_timestamp(it->m, &tstype);
+        if (ts > 0)
+            db_array_add_i64(&b.stamps, ts);
+        else
+            db_array_add(&b.stamps, NULL);
     }
     if ((rc = db_begin(a->db, err, sizeof err)) != 0)
         goto fail;
     const char *rp[] = {db_array_text(&b.ids), db_array_text(&b.payloads),
-                        db_array_text(&b.partitions), db_array_text(&b.offsets)};
-    if ((res = db_query(a->db, batch_sql_requests, 4, rp, err, sizeof err)) == NULL)
+                        db_array_text(&b.partitions), db_array_text(&b.offsets),
+                        db_array_text(&b.stamps)};
+    if ((res = db_query(a->db, batch_sql_requests, 5, rp, err, sizeof err)) == NULL)
         goto fail_db;
     batch_mark_new(sorted, nvalid, res);
     PQclear(res);
@@ -363,12 +560,24 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
             sorted[k]->in_batch_repeat = 1;
     }
 
-    /* Route the new requests in batch order: per lane, nonces follow offsets. */
-    size_t nnew = 0;
+    if ((rc = batch_realloc_check(a, items, n, err, sizeof err)) != 0)
+        goto fail_db;
+
+    /* Route the new requests in batch order: per lane, nonces follow offsets.
+     * A re-allocation takes the next nonce of its own lane at its place. */
+    size_t nnew = 0, nmoved = 0;
     for (size_t i = 0; i < n; i++) {
         alloc_item_t *it = &items[i];
         if (it->reason != PAYOUT_OK)
             continue;
+        if (it->realloc_ok) {
+            it->nonce = a->lanes[it->lane].next_nonce++;
+            db_array_add_i64(&b.mv_ids, it->realloc_tx);
+            db_array_add_i64(&b.mv_old, it->old_nonce);
+            db_array_add_i64(&b.mv_new, it->nonce);
+            nmoved++;
+            continue;
+        }
         if (!it->is_new) {
             if (!it->in_batch_repeat)
                 db_array_add(&b.dup_ids, it->req.request_id);
@@ -382,10 +591,10 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
                 rc = TXL_EFENCED;
                 goto fail;
             }
-        } else if ((lane = lanes_route(a)) < 0) {
+        } else if ((lane = lanes_route(a, it->m->partition)) < 0) {
             metric_inc(a->m_lanes_unavailable);
-            log_warn("no active lane owned here can take requests",
-                     LF_S("request_id", it->req.request_id));
+            log_warn("no active lane of the partition can take requests",
+                     LF_I("partition", it->m->partition), LF_S("request_id", it->req.request_id));
             rc = TXL_EFENCED;
             goto fail;
         }
@@ -396,6 +605,10 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
         nnew++;
     }
 
+    char fee_max[UINT256_DEC_BUF], fee_tip[UINT256_DEC_BUF], chain[24];
+    uint256_format_dec(&fees->max_fee_per_gas, fee_max);
+    uint256_format_dec(&fees->max_priority_fee_per_gas, fee_tip);
+    snprintf(chain, sizeof chain, "%llu", (unsigned long long)a->chain_id);
     if (nnew > 0) {
         char count[24];
         snprintf(count, sizeof count, "%zu", nnew);
@@ -403,10 +616,6 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
         if ((res = db_query(a->db, batch_sql_ids, 1, ip, err, sizeof err)) == NULL)
             goto fail_db;
         int row = 0;
-        char fee_max[UINT256_DEC_BUF], fee_tip[UINT256_DEC_BUF], chain[24];
-        uint256_format_dec(&fees->max_fee_per_gas, fee_max);
-        uint256_format_dec(&fees->max_priority_fee_per_gas, fee_tip);
-        snprintf(chain, sizeof chain, "%llu", (unsigned long long)a->chain_id);
         for (size_t i = 0; i < n; i++) {
             alloc_item_t *it = &items[i];
             if (it->reason != PAYOUT_OK || !it->is_new)
@@ -433,6 +642,7 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
             db_array_add(&b.datas, hex);
             free(hex);
             db_array_add_i64(&b.gas, (long long)it->gas_limit);
+            db_array_add(&b.kinds, tx_kind_name(it->kind));
         }
         PQclear(res);
         res = NULL;
@@ -442,10 +652,29 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
                             db_array_text(&b.values), db_array_text(&b.tokens),
                             db_array_text(&b.datas),  db_array_text(&b.gas),
                             fee_max,                  fee_tip,
-                            chain};
-        if ((rc = db_exec(a->db, batch_sql_txs, 13, tp, err, sizeof err)) != 0)
+                            chain,                    db_array_text(&b.kinds)};
+        if ((rc = db_exec(a->db, batch_sql_txs, 14, tp, err, sizeof err)) != 0)
             goto fail;
-
+    }
+    if (nmoved > 0) {
+        const char *mp[] = {db_array_text(&b.mv_ids), db_array_text(&b.mv_old),
+                            db_array_text(&b.mv_new), fee_max, fee_tip, a->owner};
+        if ((*moved = db_query(a->db, batch_sql_realloc_move, 6, mp, err, sizeof err)) == NULL)
+            goto fail_db;
+        /* rows locked by batch_sql_realloc_check: every one moves */
+        if ((size_t)PQntuples(*moved) != nmoved) {
+            snprintf(err, sizeof err, "%d of %zu re-allocations moved", PQntuples(*moved),
+                     nmoved);
+            goto fail_db;
+        }
+        for (int r = 0; r < PQntuples(*moved); r++) {
+            long long tx = atoll(PQgetvalue(*moved, r, 0));
+            for (size_t i = 0; i < n; i++)
+                if (items[i].realloc_ok && items[i].realloc_tx == tx)
+                    items[i].moved_row = r;
+        }
+    }
+    if (nnew + nmoved > 0) {
         /* Advance each touched lane, fenced by its epoch. */
         size_t touched = 0;
         for (long long i = 0; i < a->cfg->lanes; i++) {
@@ -454,7 +683,7 @@ static int batch_store(allocator_t *a, alloc_item_t *items, size_t n, alloc_item
                 continue;
             int used = 0;
             for (size_t k = 0; k < n && !used; k++)
-                used = items[k].is_new && items[k].lane == i;
+                used = (items[k].is_new || items[k].realloc_ok) && items[k].lane == i;
             if (!used)
                 continue;
             db_array_add_i64(&b.lane_ids, i);
@@ -500,9 +729,11 @@ fail:
     db_recover(a->db);
 done:
     PQclear(res);
-    if (rc != 0 && *dups != NULL) {
+    if (rc != 0) {
         PQclear(*dups);
         *dups = NULL;
+        PQclear(*moved);
+        *moved = NULL;
     }
     batch_arrays_free(&b);
     return rc;
@@ -515,7 +746,7 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
     alloc_item_t **sorted = xcalloc(n, sizeof(*sorted));
     long long *saved_next = xcalloc((size_t)a->cfg->lanes, sizeof(*saved_next));
     long long *saved_inflight = xcalloc((size_t)a->cfg->lanes, sizeof(*saved_inflight));
-    PGresult *dups = NULL;
+    PGresult *dups = NULL, *moved = NULL;
     msg_fees_t fees;
     size_t nvalid = 0, nrejected = 0, nnew = 0;
     int rc = 0;
@@ -526,7 +757,15 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
 
     for (size_t i = 0; i < n; i++) {
         items[i].m = msgs[i];
+        items[i].dup_row = -1;
+        items[i].moved_row = -1;
+        items[i].realloc_tx = -1;
+        items[i].kind = TX_KIND_PAYOUT;
         batch_parse(a, &items[i]);
+    }
+    if ((rc = batch_funds(a, items, n)) != 0)
+        goto cleanup;
+    for (size_t i = 0; i < n; i++) {
         if (items[i].reason == PAYOUT_OK)
             sorted[nvalid++] = &items[i];
         else
@@ -546,7 +785,7 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
             saved_next[i] = a->lanes[i].next_nonce;
             saved_inflight[i] = a->lanes[i].inflight;
         }
-        rc = batch_store(a, items, n, sorted, nvalid, &fees, &dups);
+        rc = batch_store(a, items, n, sorted, nvalid, &fees, &dups, &moved);
         if (rc != 0) {
             for (long long i = 0; i < a->cfg->lanes; i++) {
                 a->lanes[i].next_nonce = saved_next[i];
@@ -556,17 +795,35 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
         }
     }
 
-    /* Committed: publish. New allocations first, in batch order (nonce order per lane). */
+    if (dups != NULL)
+        batch_mark_republish(a, sorted, nvalid, dups);
+    /* Committed: publish in batch order, which is nonce order per lane. */
     for (size_t i = 0; i < n && rc == 0; i++) {
         alloc_item_t *it = &items[i];
         if (it->reason != PAYOUT_OK) {
             rc = batch_send_dlq(a, it);
             continue;
         }
-        if (!it->is_new)
+        if (it->moved_row >= 0) {
+            long long lane = atoll(PQgetvalue(moved, it->moved_row, 2));
+            rc = batch_republish(a, moved, it->moved_row);
+            batch_status(a, it->req.request_id, it->realloc_tx, "created", (int)lane, it->nonce,
+                         "reallocated", it->req.metadata);
+            metric_set(a->lanes[lane].m_next_nonce, (double)a->lanes[lane].next_nonce);
+            metric_inc(a->m_reallocated);
+            log_warn("payout re-allocated: its nonce was used outside txlane",
+                     LF_I("tx_id", it->realloc_tx), LF_S("request_id", it->req.request_id),
+                     LF_I("lane", lane), LF_I("old_nonce", it->old_nonce),
+                     LF_I("nonce", it->nonce));
             continue;
+        }
+        if (!it->is_new) {
+            if (it->dup_row >= 0)
+                rc = batch_republish(a, dups, it->dup_row);
+            continue;
+        }
         alloc_lane_t *l = &a->lanes[it->lane];
-        msg_allocated_t m = {.tx_id = it->tx_id, .kind = TX_KIND_PAYOUT,
+        msg_allocated_t m = {.tx_id = it->tx_id, .kind = it->kind,
                              .lane = (uint32_t)it->lane, .from = l->addr,
                              .nonce = (uint64_t)it->nonce, .to = it->tx_to,
                              .value = it->tx_value, .data = (uint8_t *)it->tx_data,
@@ -580,8 +837,6 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
         metric_set(l->m_next_nonce, (double)l->next_nonce);
         nnew++;
     }
-    if (rc == 0 && dups != NULL)
-        rc = batch_republish(a, dups);
     if (rc == 0)
         rc = producer_flush(a->producer);
     if (rc == 0) {
@@ -595,6 +850,7 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
 
 cleanup:
     PQclear(dups);
+    PQclear(moved);
     for (size_t i = 0; i < n; i++)
         payout_request_free(&items[i].req);
     free(items);

@@ -138,8 +138,9 @@ static void lanes_apply_state(allocator_t *a, PGresult *res, int row) {
 
 static void lanes_owned_array(const allocator_t *a, db_array_t *ids, int32_t partition) {
     for (long long i = 0; i < a->cfg->lanes; i++) {
-        if (partition >= 0 ? (i % a->partitions == partition && !lanes_is_treasury(a, i))
-                           : a->lanes[i].owned)
+        /* the treasury lane is owned like any other (its top-ups are pinned to it);
+         * lanes_route never picks it */
+        if (partition >= 0 ? i % a->partitions == partition : a->lanes[i].owned)
             db_array_add_i64(ids, i);
     }
 }
@@ -337,11 +338,12 @@ void lanes_refresh(allocator_t *a, int force) {
     metric_set(a->m_owned, (double)owned);
 }
 
-int lanes_route(allocator_t *a) {
-    long long n = a->cfg->lanes;
+int lanes_route(allocator_t *a, int32_t partition) {
+    long long P = a->partitions, count = (a->cfg->lanes - partition + P - 1) / P;
+    uint32_t *rr = &a->rr[partition];
     int best = -1;
-    for (long long k = 0; k < n; k++) {
-        long long i = (a->rr + k) % n;
+    for (long long k = 0; k < count; k++) {
+        long long i = partition + ((*rr + k) % count) * P;
         const alloc_lane_t *l = &a->lanes[i];
         if (!l->owned || !l->chain_checked || !l->active || lanes_is_treasury(a, i))
             continue;
@@ -349,11 +351,11 @@ int lanes_route(allocator_t *a) {
             best = (int)i;
     }
     if (best >= 0)
-        a->rr = (uint32_t)((best + 1) % n);
+        *rr = (uint32_t)((best / P + 1) % count);
     return best;
 }
 
-int lanes_pin_ok(const allocator_t *a, int lane, int32_t partition) {
-    return lane >= 0 && lane < a->cfg->lanes && !lanes_is_treasury(a, lane) &&
+int lanes_pin_ok(const allocator_t *a, int lane, int32_t partition, int treasury_ok) {
+    return lane >= 0 && lane < a->cfg->lanes && (treasury_ok || !lanes_is_treasury(a, lane)) &&
            lane % a->partitions == partition;
 }

@@ -151,6 +151,11 @@ static void alloc_metrics(allocator_t *a) {
                                  "lanes lost to another allocator instance (owner_epoch)");
     a->m_external_use = metric_counter("txlane_allocator_lane_external_use_total", NULL,
                                        "lanes whose chain nonce was ahead at takeover (alert)");
+    a->m_reallocated = metric_counter(
+        "txlane_allocator_reallocated_total", NULL,
+        "payouts moved to a fresh nonce because theirs was used outside txlane (alert)");
+    a->m_funds_requests = metric_counter("txlane_allocator_funds_requests_total", NULL,
+                                         "top-ups and sweeps allocated (requests of the watcher)");
     a->m_owned = metric_gauge("txlane_allocator_lanes_owned", NULL, "lanes this instance owns");
     a->m_lanes_unavailable = metric_counter(
         "txlane_allocator_no_lane_total", NULL,
@@ -237,6 +242,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     a.part_state = xcalloc((size_t)a.partitions, sizeof(*a.part_state));
+    a.rr = xcalloc((size_t)a.partitions, sizeof(*a.rr));
     long long chain_id = alloc_chain_id(&w, cfg.chain_id);
     if (chain_id < 0) {
         exit_code = 2;
@@ -292,6 +298,7 @@ done:
     jbuf_free(&a.json);
     free(a.lanes);
     free(a.part_state);
+    free(a.rr);
     if (kafka_fatal && exit_code == 0)
         exit_code = 1;
     return service_finish(&svc, allocator_options, &cfg, exit_code);

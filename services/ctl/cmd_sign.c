@@ -2,8 +2,9 @@
  * cmd_sign.c - `txlane sign`: signs one EIP-1559 transaction (or, with
  * --legacy, an EIP-155 legacy one) and prints the raw transaction and its
  * hash, one per line. The private key is read from --key-file ("0x" + 64
- * hex, a trailing newline allowed), never from the command line, and wiped
- * before exit. Every argument is validated before the key is read.
+ * hex, a trailing newline allowed), or derived for lane I from a BIP-39
+ * mnemonic file (and passphrase file) - never from the command line - and
+ * wiped before exit. Every argument is validated before the key is read.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 
 #include "ctl.h"
 #include "txlane/address.h"
+#include "txlane/bip39.h"
+#include "txlane/hd.h"
 #include "txlane/hex.h"
 #include "txlane/secret_file.h"
 #include "txlane/secure.h"
@@ -20,11 +23,13 @@
 #include "txlane/xmalloc.h"
 
 static const char sign_usage[] =
-    "usage: txlane sign --key-file F --chain-id C --nonce N --to ADDR --value WEI\n"
+    "usage: txlane sign (--key-file F | --mnemonic-file F [--passphrase-file P] --lane I)\n"
+    "                   --chain-id C --nonce N --to ADDR --value WEI\n"
     "                   --gas-limit G (--max-fee WEI --priority-fee WEI | --legacy --gas-price "
     "WEI)\n"
     "                   [--data 0x...]\n"
-    "prints the raw transaction (0x...) and its hash on two lines\n";
+    "prints the raw transaction (0x...) and its hash on two lines; with --mnemonic-file\n"
+    "the key is lane I's, m/44'/60'/0'/0/I\n";
 
 enum sign_opt {
     SIGN_KEY_FILE = 1,
@@ -38,6 +43,9 @@ enum sign_opt {
     SIGN_GAS_PRICE,
     SIGN_DATA,
     SIGN_LEGACY,
+    SIGN_MNEMONIC_FILE,
+    SIGN_PASSPHRASE_FILE,
+    SIGN_LANE,
     SIGN_HELP,
     SIGN_OPT_COUNT,
 };
@@ -54,6 +62,9 @@ static const struct option sign_opts[] = {
     {"gas-price", required_argument, NULL, SIGN_GAS_PRICE},
     {"data", required_argument, NULL, SIGN_DATA},
     {"legacy", no_argument, NULL, SIGN_LEGACY},
+    {"mnemonic-file", required_argument, NULL, SIGN_MNEMONIC_FILE},
+    {"passphrase-file", required_argument, NULL, SIGN_PASSPHRASE_FILE},
+    {"lane", required_argument, NULL, SIGN_LANE},
     {"help", no_argument, NULL, SIGN_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -85,21 +96,51 @@ static int sign_read_key(const char *path, uint8_t key[32], char *err, size_t er
     return rc;
 }
 
-static int sign_run(const tx_t *tx, const char *key_path) {
+/* Derives lane's private key from the mnemonic (and passphrase) files into
+ * key[32]; returns 0 or writes a reason to err. */
+static int sign_derive_key(const char *mnemonic_path, const char *passphrase_path, uint32_t lane,
+                           uint8_t key[32], char *err, size_t err_size) {
+    uint8_t seed[BIP39_SEED_LEN];
+    hd_node_t chain;
+    eth_address_t addr;
+    int exposed = 0;
+    int rc = bip39_seed_from_files(mnemonic_path, passphrase_path, 0, seed, &exposed, err,
+                                   err_size);
+    if (exposed)
+        fprintf(stderr, "txlane sign: warning: %s is readable by group or others\n",
+                mnemonic_path);
+    if (rc == 0) {
+        rc = hd_lane_chain_from_seed(seed, sizeof(seed), &chain);
+        if (rc == 0)
+            rc = hd_lane_key(&chain, lane, key, &addr);
+        if (rc != 0)
+            snprintf(err, err_size, "could not derive the key of lane %u: %s", lane,
+                     txl_strerror(rc));
+        hd_node_wipe(&chain);
+    }
+    secure_wipe(seed, sizeof(seed));
+    return rc;
+}
+
+static int sign_run(const tx_t *tx, const char *const *arg, uint32_t lane) {
     uint8_t key[32];
-    char err[256];
-    if (sign_read_key(key_path, key, err, sizeof(err)) != 0) {
+    char err[512];
+    int rc = arg[SIGN_KEY_FILE] != NULL
+                 ? sign_read_key(arg[SIGN_KEY_FILE], key, err, sizeof(err))
+                 : sign_derive_key(arg[SIGN_MNEMONIC_FILE], arg[SIGN_PASSPHRASE_FILE], lane, key,
+                                   err, sizeof(err));
+    if (rc != 0) {
         secure_wipe(key, sizeof(key));
         return ctl_usage_error("sign", "%s", err);
     }
     size_t cap = tx_raw_cap(tx), raw_len = 0;
     uint8_t *raw = xmalloc(cap);
     uint8_t hash[32];
-    int rc = tx_sign(tx, key, raw, cap, &raw_len, hash);
+    rc = tx_sign(tx, key, raw, cap, &raw_len, hash);
     secure_wipe(key, sizeof(key));
     if (rc == TXL_ECRYPTO) {
         free(raw);
-        return ctl_usage_error("sign", "key file %s holds an invalid secp256k1 key", key_path);
+        return ctl_usage_error("sign", "the key is not a valid secp256k1 key");
     }
     if (rc != 0) {
         free(raw);
@@ -143,12 +184,23 @@ int cmd_sign(int argc, char **argv) {
     static const struct {
         enum sign_opt opt;
         const char *name;
-    } required[] = {{SIGN_KEY_FILE, "--key-file"}, {SIGN_CHAIN_ID, "--chain-id"},
-                    {SIGN_NONCE, "--nonce"},       {SIGN_TO, "--to"},
-                    {SIGN_VALUE, "--value"},       {SIGN_GAS_LIMIT, "--gas-limit"}};
+    } required[] = {{SIGN_CHAIN_ID, "--chain-id"}, {SIGN_NONCE, "--nonce"},
+                    {SIGN_TO, "--to"},             {SIGN_VALUE, "--value"},
+                    {SIGN_GAS_LIMIT, "--gas-limit"}};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         if (arg[required[i].opt] == NULL)
             return ctl_usage_error("sign", "missing %s", required[i].name);
+    }
+    long long lane = 0;
+    if ((arg[SIGN_KEY_FILE] == NULL) == (arg[SIGN_MNEMONIC_FILE] == NULL))
+        return ctl_usage_error("sign", "give exactly one of --key-file and --mnemonic-file");
+    if (arg[SIGN_MNEMONIC_FILE] != NULL) {
+        if (arg[SIGN_LANE] == NULL)
+            return ctl_usage_error("sign", "--mnemonic-file needs --lane");
+        if (ctl_parse_ll(arg[SIGN_LANE], 0, 2147483647, &lane) != 0)
+            return ctl_usage_error("sign", "--lane must be a decimal from 0 to 2147483647");
+    } else if (arg[SIGN_LANE] != NULL || arg[SIGN_PASSPHRASE_FILE] != NULL) {
+        return ctl_usage_error("sign", "--lane and --passphrase-file go with --mnemonic-file");
     }
 
     tx_t tx;
@@ -205,7 +257,7 @@ int cmd_sign(int argc, char **argv) {
         tx.data_len = n;
     }
 
-    rc = sign_run(&tx, arg[SIGN_KEY_FILE]);
+    rc = sign_run(&tx, arg, (uint32_t)lane);
     free(data);
     return rc;
 }

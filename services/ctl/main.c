@@ -17,6 +17,10 @@ struct ctl_command {
 static const struct ctl_command ctl_commands[] = {
     {"migrate", cmd_migrate, "apply schemas/sql migrations to PostgreSQL (idempotent)"},
     {"topics", cmd_topics, "create the Kafka topics (idempotent)"},
+    {"submit", cmd_submit, "produce payout requests (flags, a JSON-lines file, or generated load)"},
+    {"status", cmd_status, "show a request's transaction, attempts and events"},
+    {"lanes", cmd_lanes, "list the lanes; pause or resume one"},
+    {"audit", cmd_audit, "check the invariants against PostgreSQL and the node"},
     {"keccak", cmd_keccak, "keccak 0x<hex>: print the Keccak-256 of the bytes"},
     {"derive", cmd_derive, "derive lane addresses from a mnemonic file or an xpub"},
     {"xpub", cmd_xpub, "print the account xpub m/44'/60'/0' of a mnemonic file"},

@@ -161,3 +161,67 @@ txl_consume() {
     timeout "$secs" kcat -C -b "$KAFKA_BOOTSTRAP_SERVERS" -t "$topic" -o beginning -c "$n" \
         -f '%p %k %s\n' -q
 }
+
+# Helpers for tests that read whole topics or send lane transactions themselves:
+#   txl_consume_all TOPIC           every message of TOPIC now, as "partition<TAB>key<TAB>value"
+#   txl_lane_transfer LANE NONCE TO WEI
+#                                   signs (txlane sign, this test's wallet) an EIP-1559 21000-gas
+#                                   transfer from lane LANE at twice the gas price, sends it, waits
+#                                   until mined; prints "hash raw block_number block_hash status"
+txl_consume_all() {
+    local topic="$1"
+    timeout 60 kcat -C -b "$KAFKA_BOOTSTRAP_SERVERS" -t "$topic" -o beginning -e \
+        -f '%p\t%k\t%s\n' -q
+}
+
+txl_lane_transfer() {
+    local lane="$1" nonce="$2" to="$3" wei="$4" gas_price out raw hash receipt i
+    gas_price="$(txl_rpc eth_gasPrice | tr -d '"')"
+    out="$("$TXL_CLI" sign --mnemonic-file "$TXLANE_MNEMONIC_FILE" \
+        --passphrase-file "$TXLANE_PASSPHRASE_FILE" --lane "$lane" --chain-id "$TXLANE_CHAIN_ID" \
+        --nonce "$nonce" --to "$to" --value "$wei" --gas-limit 21000 \
+        --max-fee "$((gas_price * 2 + 1000000000))" --priority-fee 1000000000)" ||
+        txl_fail "txlane sign failed for lane $lane nonce $nonce"
+    raw="$(sed -n 1p <<<"$out")"
+    hash="$(sed -n 2p <<<"$out")"
+    [[ "$(txl_rpc eth_sendRawTransaction "[\"$raw\"]")" == "\"$hash\"" ]] ||
+        txl_fail "node did not accept lane $lane nonce $nonce"
+    for ((i = 0; i < 50; i++)); do
+        receipt="$(txl_rpc eth_getTransactionReceipt "[\"$hash\"]")"
+        [[ "$receipt" != null ]] && break
+        txl_rpc evm_mine '[]' >/dev/null
+        sleep 0.1
+    done
+    [[ "$receipt" != null ]] || txl_fail "lane $lane nonce $nonce not mined"
+    echo "$hash $raw $(($(jq -r .blockNumber <<<"$receipt"))) $(jq -r .blockHash <<<"$receipt")" \
+        "$(($(jq -r .status <<<"$receipt")))"
+}
+
+# txl_start_named NAME PROG PORT [ARGS]  like txl_start_worker for one of several instances of a
+# program: the instance is NAME in TXL_PIDS (txl_stop_worker NAME), its log is NAME.log.
+txl_start_named() {
+    local name="$1" prog="$2" port="$3"
+    shift 3
+    TXLANE_HTTP_PORT="$port" TXLANE_HTTP_BIND=127.0.0.1 \
+        TXLANE_GROUP="${TXLANE_GROUP:-$TXLANE_GROUP_PREFIX.$prog}" \
+        "$TXL_BIN/txlane-$prog" "$@" >>"$TXL_DIR/$name.out" 2>>"$TXL_DIR/$name.log" &
+    TXL_PIDS[$name]=$!
+}
+
+# txl_metric PORT NAME_WITH_LABELS  prints the value of that line of /metrics (empty if absent).
+txl_metric() {
+    curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; exit }'
+}
+
+# txl_wait_for SECS CMD...  runs CMD every 0.2 s until it succeeds; fails (status 1) after SECS.
+txl_wait_for() {
+    local secs="$1" i
+    shift
+    for ((i = 0; i < secs * 5; i++)); do
+        if "$@"; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}

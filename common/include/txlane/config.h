@@ -84,6 +84,10 @@ int cfg_load(const cfg_option_t *table, void *cfg, const char *program, int argc
 void cfg_print_help(FILE *out, const cfg_option_t *table, const char *program,
                     const char *summary);
 
+/* Prints only the "configuration (environment):" section of the help, for
+ * commands that have their own usage text. */
+void cfg_print_env(FILE *out, const cfg_option_t *table);
+
 /* Frees the strings cfg_load stored in cfg. Accepts a partially loaded struct. */
 void cfg_free(const cfg_option_t *table, void *cfg);
 

@@ -19,6 +19,7 @@ void health_require(health_dep_t dep);
 void health_set(health_dep_t dep, int up);
 void health_heartbeat(void);
 
+/* 1 once at least one dependency is required and every required one is up. */
 int health_ready(void);
 /* live: the main loop turned within max_silence_s seconds */
 int health_live(int max_silence_s);

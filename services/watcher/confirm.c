@@ -1,0 +1,436 @@
+/*
+ * confirm.c - what a processed block range means for txlane's transactions.
+ *
+ * 1. Match: every transaction of the range sent by a lane is looked up by
+ *    (lane, nonce) in txs, in one statement. It is ours when its hash is one
+ *    of the row's recorded attempts (any attempt can be mined), or - for a
+ *    row whose attempt was never recorded, e.g. a broadcaster that crashed
+ *    between sending and writing - when it carries exactly the row's payload
+ *    (to, value, data). Anything else used that nonce outside txlane: logged
+ *    and counted (foreign), never confirmed.
+ * 2. Receipts of our open transactions (state created, pending, submitted),
+ *    in JSON-RPC batches; each must come from the block that carries the
+ *    transaction, else the chain moved and the range is read again.
+ * 3. One PostgreSQL transaction per range: the blocks into chain_blocks
+ *    (pruned to the last TXLANE_REORG_DEPTH), lanes.chain_nonce raised to the mined
+ *    count seen, the inclusions recorded on the txs rows (block number and
+ *    hash, gas used, receipt status, the mined attempt's hash), then every
+ *    included transaction whose block is TXLANE_CONFIRMATIONS deep in the
+ *    processed chain (and whose block hash is still the stored one) moves to
+ *    confirmed - or cancelled when the mined attempt is a cancel - with a
+ *    tx_events row each. Reverted payouts (receipt status 0) are confirmed
+ *    with receipt_status 0; their event carries reason "reverted", which the
+ *    publisher turns into a "failed" status event.
+ *
+ * Transitions are guarded (state IN ('created', 'pending', 'submitted')), so
+ * a range processed twice, or a row another program moved meanwhile, changes
+ * nothing twice. A deadlock or serialization failure rolls back; the range
+ * is processed again on the next turn.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "txlane/hex.h"
+#include "txlane/log.h"
+#include "txlane/db.h"
+#include "txlane/xmalloc.h"
+#include "watcher.h"
+
+typedef struct {
+    const chain_block_t *block;
+    const chain_tx_t *tx;
+    int32_t lane_id;
+    int64_t tx_id;   /* -1: no txs row at (lane, nonce) */
+    int ours;        /* this transaction is the row's payout (or its cancel) */
+    int open;        /* the row is created, pending or submitted */
+    int64_t attempt; /* the mined attempt, -1 when not recorded */
+    chain_receipt_t receipt;
+} watch_match_t;
+
+int watch_kind_index(const char *kind) {
+    static const char *const names[WATCH_NKINDS] = {"payout", "cancel", "topup", "sweep"};
+    for (int i = 0; i < WATCH_NKINDS; i++) {
+        if (strcmp(kind, names[i]) == 0)
+            return i;
+    }
+    return WATCH_KIND_PAYOUT;
+}
+
+PGresult *watch_query(watcher_t *w, const char *what, const char *sql, int nparams,
+                      const char *const *params) {
+    char err[512];
+    PGresult *res = db_query(w->db, sql, nparams, params, err, sizeof(err));
+    if (res != NULL)
+        return res;
+    /* a deadlock or a lost connection included: the next turn does it again */
+    log_warn("database statement failed", LF_S("statement", what), LF_S("error", err));
+    metric_inc(w->m_errors);
+    db_rollback(w->db);
+    leader_check(w->leader);
+    return NULL;
+}
+
+/* The transaction's own payload equals the row's: to, value and data. */
+static int watch_payload_equal(const chain_tx_t *tx, const char *to, const char *value,
+                               const char *data_hex) {
+    eth_address_t want_to;
+    uint256_t want_value;
+    if (!tx->has_to || address_parse(to, &want_to) != 0 || !address_equal(&want_to, &tx->to))
+        return 0;
+    if (uint256_parse_dec(value, &want_value) != 0 || uint256_cmp(&want_value, &tx->value) != 0)
+        return 0;
+    if (strlen(data_hex) != 2 * tx->input_len)
+        return 0;
+    char *hex = xmalloc(2 * tx->input_len + 1);
+    hex_encode(tx->input, tx->input_len, hex);
+    int equal = strcmp(hex, data_hex) == 0;
+    free(hex);
+    return equal;
+}
+
+static const char watch_sql_match[] =
+    "SELECT c.i, t.tx_id, t.state, COALESCE(t.token, t.to_address),"
+    " CASE WHEN t.token IS NULL THEN t.value_wei::text ELSE '0' END, encode(t.data, 'hex'),"
+    " a.attempt, t.tx_hash IS NOT DISTINCT FROM c.hash, t.attempt"
+    " FROM unnest($1::int[], $2::bigint[], $3::text[])"
+    "   WITH ORDINALITY AS c(lane_id, nonce, hash, i)"
+    " JOIN txs t ON t.lane_id = c.lane_id AND t.nonce = c.nonce"
+    " LEFT JOIN LATERAL (SELECT x.attempt FROM tx_attempts x"
+    "   WHERE x.tx_id = t.tx_id AND x.tx_hash = c.hash ORDER BY x.attempt DESC LIMIT 1) a ON true";
+
+/* Step 1: looks the lane transactions up in txs and decides which are ours. */
+static int watch_match(watcher_t *w, watch_match_t *m, size_t n) {
+    db_array_t lanes, nonces, hashes;
+    char hash[CHAIN_HASH_STR_LEN + 1];
+    db_array_init(&lanes);
+    db_array_init(&nonces);
+    db_array_init(&hashes);
+    for (size_t i = 0; i < n; i++) {
+        chain_hash_format(m[i].tx->hash, hash);
+        db_array_add_i64(&lanes, m[i].lane_id);
+        db_array_add_i64(&nonces, (long long)m[i].tx->nonce);
+        db_array_add(&hashes, hash);
+    }
+    const char *params[] = {db_array_text(&lanes), db_array_text(&nonces), db_array_text(&hashes)};
+    PGresult *res = watch_query(w, "match", watch_sql_match, 3, params);
+    db_array_free(&lanes);
+    db_array_free(&nonces);
+    db_array_free(&hashes);
+    if (res == NULL)
+        return TXL_EDB;
+    for (int r = 0; r < PQntuples(res); r++) {
+        size_t i = strtoull(PQgetvalue(res, r, 0), NULL, 10) - 1;
+        if (i >= n)
+            continue;
+        watch_match_t *x = &m[i];
+        const char *state = PQgetvalue(res, r, 2);
+        int known = !PQgetisnull(res, r, 6) || strcmp(PQgetvalue(res, r, 7), "t") == 0;
+        x->tx_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        x->open = strcmp(state, "created") == 0 || strcmp(state, "pending") == 0 ||
+                  strcmp(state, "submitted") == 0;
+        if (!PQgetisnull(res, r, 6))
+            x->attempt = strtoll(PQgetvalue(res, r, 6), NULL, 10);
+        else if (known)
+            x->attempt = strtoll(PQgetvalue(res, r, 8), NULL, 10);
+        x->ours = known || watch_payload_equal(x->tx, PQgetvalue(res, r, 3),
+                                               PQgetvalue(res, r, 4), PQgetvalue(res, r, 5));
+        if (x->ours && !known && x->open) {
+            chain_hash_format(x->tx->hash, hash);
+            log_warn("mined transaction carries the payout of an unrecorded attempt",
+                     LF_I("tx_id", x->tx_id), LF_I("lane", x->lane_id),
+                     LF_U("nonce", x->tx->nonce), LF_S("tx_hash", hash), LF_S("state", state));
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Reports the lane transactions that are not ours (once their range is
+ * committed, so a range read again does not count them twice). */
+static void watch_report_foreign(watcher_t *w, const watch_match_t *m, size_t n) {
+    char hash[CHAIN_HASH_STR_LEN + 1];
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].ours)
+            continue;
+        chain_hash_format(m[i].tx->hash, hash);
+        metric_inc(w->m_foreign);
+        log_warn("lane nonce used by a transaction txlane did not send", LF_I("lane", m[i].lane_id),
+                 LF_U("nonce", m[i].tx->nonce), LF_S("tx_hash", hash),
+                 LF_U("block", m[i].block->number), LF_I("tx_id", m[i].tx_id));
+    }
+}
+
+/* Step 2: receipts of our open transactions. */
+static int watch_receipts(watcher_t *w, watch_match_t *m, size_t n) {
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++)
+        want += m[i].ours && m[i].open;
+    if (want == 0)
+        return 0;
+    size_t nb = (want + WATCH_RECEIPTS_PER_BATCH - 1) / WATCH_RECEIPTS_PER_BATCH;
+    rpc_batch_t *batches = xcalloc(nb, sizeof(rpc_batch_t));
+    rpc_batch_t **ptrs = xcalloc(nb, sizeof(rpc_batch_t *));
+    watch_match_t **who = xcalloc(want, sizeof(watch_match_t *));
+    char params[CHAIN_HASH_STR_LEN + 8], hash[CHAIN_HASH_STR_LEN + 1], err[256] = "";
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; i < nb; i++) {
+        rpc_batch_init(&batches[i]);
+        ptrs[i] = &batches[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(m[i].ours && m[i].open))
+            continue;
+        chain_hash_format(m[i].tx->hash, hash);
+        snprintf(params, sizeof(params), "[\"%s\"]", hash);
+        rpc_batch_add(&batches[k / WATCH_RECEIPTS_PER_BATCH], "eth_getTransactionReceipt", params);
+        who[k++] = &m[i];
+    }
+    rc = rpc_batches_send(w->rpc, ptrs, nb);
+    if (rc != 0) {
+        for (size_t i = 0; i < nb; i++) {
+            if (batches[i].rc != 0) {
+                snprintf(err, sizeof(err), "%s", batches[i].errstr);
+                break;
+            }
+        }
+        metric_inc(w->m_errors);
+        log_warn("could not fetch receipts", LF_S("error", err));
+        goto cleanup;
+    }
+    for (k = 0; k < want; k++) {
+        rpc_batch_t *batch = &batches[k / WATCH_RECEIPTS_PER_BATCH];
+        rpc_call_t *call = &batch->calls[k % WATCH_RECEIPTS_PER_BATCH];
+        watch_match_t *x = who[k];
+        chain_hash_format(x->tx->hash, hash);
+        if (call->error_message != NULL) {
+            snprintf(err, sizeof(err), "%s", call->error_message);
+            rc = TXL_ERPC;
+        } else if (call->result == NULL || YAJL_IS_NULL(call->result)) {
+            snprintf(err, sizeof(err), "no receipt for a mined transaction (chain moving?)");
+            rc = TXL_ERPC;
+        } else {
+            rc = chain_receipt_parse(call->result, &x->receipt, err, sizeof(err));
+            if (rc == 0 && (memcmp(x->receipt.tx_hash, x->tx->hash, CHAIN_HASH_LEN) != 0 ||
+                            memcmp(x->receipt.block_hash, x->block->hash, CHAIN_HASH_LEN) != 0 ||
+                            x->receipt.block_number != x->block->number)) {
+                snprintf(err, sizeof(err), "receipt from another block (chain moving?)");
+                rc = TXL_ERPC;
+            }
+        }
+        if (rc != 0) {
+            metric_inc(w->m_errors);
+            log_warn("unusable receipt; reading the range again", LF_S("tx_hash", hash),
+                     LF_U("block", x->block->number), LF_S("error", err));
+            goto cleanup;
+        }
+    }
+cleanup:
+    for (size_t i = 0; i < nb; i++)
+        rpc_batch_free(&batches[i]);
+    free(batches);
+    free(ptrs);
+    free(who);
+    return rc;
+}
+
+static const char watch_sql_record[] =
+    "WITH blk AS ("
+    "  INSERT INTO chain_blocks (number, hash, parent_hash)"
+    "  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])"
+    "), mined AS ("
+    "  UPDATE lanes l SET chain_nonce = m.mined"
+    "  FROM (SELECT lane_id, max(mined) AS mined"
+    "        FROM unnest($4::int[], $5::bigint[]) AS u(lane_id, mined) GROUP BY lane_id) m"
+    "  WHERE l.id = m.lane_id AND (l.chain_nonce IS NULL OR l.chain_nonce < m.mined)"
+    "  RETURNING l.id"
+    "), inc AS ("
+    "  UPDATE txs t SET block_number = i.block_number, block_hash = i.block_hash,"
+    "    gas_used = i.gas_used, receipt_status = i.status, tx_hash = i.tx_hash"
+    "  FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::smallint[],"
+    "              $11::text[]) AS i(tx_id, block_number, block_hash, gas_used, status, tx_hash)"
+    "  WHERE t.tx_id = i.tx_id AND t.state IN ('created', 'pending', 'submitted')"
+    "  RETURNING t.tx_id"
+    ") SELECT (SELECT count(*) FROM inc), (SELECT count(*) FROM mined)";
+
+/* Confirms (or cancels, when the mined attempt is a cancel) every open
+ * transaction included in a stored block at or below $1; $2 is the depth
+ * asked for and $4 the processed tip it was reached on, both kept in the
+ * event. Then forgets the blocks below $3 (the last
+ * TXLANE_REORG_DEPTH are kept): in the same statement, so a block is never
+ * pruned before what it includes was confirmed (the statement's parts share
+ * one snapshot). */
+static const char watch_sql_promote[] =
+    "WITH pruned AS ("
+    "  DELETE FROM chain_blocks WHERE number < $3::bigint"
+    "), due AS ("
+    "  SELECT t.tx_id, t.state AS from_state FROM txs t"
+    "  JOIN chain_blocks b ON b.number = t.block_number AND b.hash = t.block_hash"
+    "  WHERE t.block_number <= $1::bigint AND t.state IN ('created', 'pending', 'submitted')"
+    "  ORDER BY t.tx_id FOR UPDATE OF t"
+    "), mined AS ("
+    "  SELECT d.tx_id, d.from_state, a.attempt, COALESCE(a.is_cancel, false) AS is_cancel"
+    "  FROM due d JOIN txs t ON t.tx_id = d.tx_id"
+    "  LEFT JOIN LATERAL (SELECT x.attempt, x.is_cancel FROM tx_attempts x"
+    "    WHERE x.tx_id = t.tx_id AND x.tx_hash = t.tx_hash ORDER BY x.attempt DESC LIMIT 1) a"
+    "  ON true"
+    "), done AS ("
+    "  UPDATE txs t SET confirmed_at = now(),"
+    "    state = CASE WHEN m.is_cancel OR t.kind = 'cancel' THEN 'cancelled' ELSE 'confirmed' END"
+    "  FROM mined m WHERE t.tx_id = m.tx_id"
+    "  RETURNING t.tx_id, t.request_id, t.kind, t.state, m.from_state, m.attempt, t.tx_hash,"
+    "    t.block_number, t.block_hash, t.gas_used, t.receipt_status, t.lane_id, t.nonce"
+    "), ev AS ("
+    "  INSERT INTO tx_events (tx_id, request_id, from_state, to_state, program, detail)"
+    "  SELECT tx_id, request_id, from_state, state, 'watcher',"
+    "    jsonb_strip_nulls(jsonb_build_object("
+    "    'attempt', attempt, 'tx_hash', tx_hash, 'block_number', block_number,"
+    "    'block_hash', block_hash, 'gas_used', gas_used, 'receipt_status', receipt_status,"
+    "    'confirmations', $2::int, 'tip_block', $4::bigint,"
+    "    'reason', CASE WHEN receipt_status = 0 THEN 'reverted' END))"
+    "  FROM done ORDER BY tx_id"
+    ") SELECT kind, state, receipt_status, tx_id, request_id, lane_id, nonce, tx_hash,"
+    "  block_number FROM done ORDER BY tx_id";
+
+/* Runs the promotion for the processed tip, and the pruning of chain_blocks;
+ * adds to *confirmed. */
+static int watch_promote(watcher_t *w, uint64_t tip, size_t *confirmed) {
+    uint64_t depth = (uint64_t)w->cfg->confirmations, keep = (uint64_t)w->cfg->reorg_depth;
+    char due_max[24], conf[24], keep_from[24], tip_text[24];
+    /* on a chain shorter than the depth nothing is due: -1 matches no block */
+    snprintf(due_max, sizeof(due_max), "%lld",
+             tip + 1 >= depth ? (long long)(tip + 1 - depth) : -1LL);
+    snprintf(conf, sizeof(conf), "%" PRIu64, depth);
+    snprintf(keep_from, sizeof(keep_from), "%" PRIu64, tip + 1 > keep ? tip + 1 - keep : 0);
+    snprintf(tip_text, sizeof(tip_text), "%" PRIu64, tip);
+    const char *params[] = {due_max, conf, keep_from, tip_text};
+    PGresult *res = watch_query(w, "confirm", watch_sql_promote, 4, params);
+    if (res == NULL)
+        return TXL_EDB;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int kind = watch_kind_index(PQgetvalue(res, r, 0));
+        const char *state = PQgetvalue(res, r, 1);
+        int reverted = strcmp(PQgetvalue(res, r, 2), "0") == 0;
+        if (strcmp(state, "cancelled") == 0)
+            metric_inc(w->m_cancelled[kind]);
+        else
+            metric_inc(w->m_confirmed[kind]);
+        if (reverted)
+            metric_inc(w->m_reverted[kind]);
+        log_debug("transaction final", LF_S("state", state), LF_S("tx_id", PQgetvalue(res, r, 3)),
+                  LF_S("request_id", PQgetvalue(res, r, 4)), LF_S("lane", PQgetvalue(res, r, 5)),
+                  LF_S("nonce", PQgetvalue(res, r, 6)), LF_S("tx_hash", PQgetvalue(res, r, 7)),
+                  LF_S("block", PQgetvalue(res, r, 8)), LF_I("reverted", reverted));
+    }
+    *confirmed += (size_t)PQntuples(res);
+    PQclear(res);
+    return 0;
+}
+
+int watch_confirm_due(watcher_t *w) {
+    size_t confirmed = 0;
+    if (!w->have_cursor)
+        return 0;
+    int rc = watch_promote(w, w->cursor, &confirmed);
+    if (rc == 0 && confirmed > 0)
+        log_info("confirmed transactions already deep enough", LF_U("confirmed", confirmed),
+                 LF_U("processed_block", w->cursor));
+    return rc;
+}
+
+/* Step 3: the range's transaction. */
+static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const watch_match_t *m,
+                        size_t n, size_t *included, size_t *confirmed) {
+    db_array_t a[11];
+    char hash[CHAIN_HASH_STR_LEN + 1];
+    uint64_t tip = bs[nb - 1].number;
+    int rc = TXL_EDB;
+    for (size_t i = 0; i < 11; i++)
+        db_array_init(&a[i]);
+    for (size_t i = 0; i < nb; i++) {
+        db_array_add_i64(&a[0], (long long)bs[i].number);
+        chain_hash_format(bs[i].hash, hash);
+        db_array_add(&a[1], hash);
+        chain_hash_format(bs[i].parent_hash, hash);
+        db_array_add(&a[2], hash);
+    }
+    for (size_t i = 0; i < n; i++) {
+        db_array_add_i64(&a[3], m[i].lane_id);
+        db_array_add_i64(&a[4], (long long)m[i].tx->nonce + 1);
+        if (!(m[i].ours && m[i].open))
+            continue;
+        db_array_add_i64(&a[5], m[i].tx_id);
+        db_array_add_i64(&a[6], (long long)m[i].block->number);
+        chain_hash_format(m[i].block->hash, hash);
+        db_array_add(&a[7], hash);
+        db_array_add_i64(&a[8], (long long)m[i].receipt.gas_used);
+        db_array_add_i64(&a[9], m[i].receipt.status);
+        chain_hash_format(m[i].tx->hash, hash);
+        db_array_add(&a[10], hash);
+    }
+    const char *params[11];
+    for (size_t i = 0; i < 11; i++)
+        params[i] = db_array_text(&a[i]);
+
+    PGresult *res = watch_query(w, "begin", "BEGIN", 0, NULL);
+    if (res == NULL)
+        goto cleanup;
+    PQclear(res);
+    res = watch_query(w, "record range", watch_sql_record, 11, params);
+    if (res == NULL)
+        goto cleanup;
+    *included = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (watch_promote(w, tip, confirmed) != 0)
+        goto cleanup;
+    res = watch_query(w, "commit", "COMMIT", 0, NULL);
+    if (res == NULL)
+        goto cleanup;
+    PQclear(res);
+    rc = 0;
+cleanup:
+    for (size_t i = 0; i < 11; i++)
+        db_array_free(&a[i]);
+    return rc;
+}
+
+int watch_confirm_range(watcher_t *w, chain_block_t *bs, size_t nb) {
+    size_t n = 0, included = 0, confirmed = 0, k = 0, ours = 0;
+    int rc;
+    for (size_t i = 0; i < nb; i++)
+        n += bs[i].n_txs;
+    watch_match_t *m = xcalloc(n > 0 ? n : 1, sizeof(watch_match_t));
+    for (size_t i = 0; i < nb; i++) {
+        for (size_t j = 0; j < bs[i].n_txs; j++, k++) {
+            m[k].block = &bs[i];
+            m[k].tx = &bs[i].txs[j];
+            m[k].lane_id = watch_lane_find(w, &bs[i].txs[j].from);
+            m[k].tx_id = -1;
+            m[k].attempt = -1;
+        }
+    }
+    rc = n > 0 ? watch_match(w, m, n) : 0;
+    if (rc == 0)
+        rc = watch_receipts(w, m, n);
+    if (rc == 0)
+        rc = watch_record(w, bs, nb, m, n, &included, &confirmed);
+    if (rc != 0) {
+        w->need_start = 1; /* reload the cursor before the next range */
+        free(m);
+        return rc;
+    }
+    watch_report_foreign(w, m, n);
+    for (size_t i = 0; i < n; i++)
+        ours += m[i].ours;
+    if (n > 0 || confirmed > 0)
+        log_info("blocks processed", LF_U("first_block", bs[0].number),
+                 LF_U("last_block", bs[nb - 1].number), LF_U("lane_txs", n), LF_U("ours", ours),
+                 LF_U("included", included), LF_U("confirmed", confirmed));
+    else
+        log_debug("blocks processed", LF_U("first_block", bs[0].number),
+                  LF_U("last_block", bs[nb - 1].number));
+    free(m);
+    return 0;
+}
