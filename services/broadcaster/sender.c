@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bcast.h"
 #include "txlane/log.h"
@@ -113,7 +114,7 @@ static void bc_batches_free(rpc_batch_t **v, size_t nb) {
 
 /* Checks entries the chain passed before the node accepted them against the
  * receipts of all their attempts; drops the resolved ones. */
-static void bc_check_mined(bc_t *bc, bc_refs_t *passed, long long now) {
+static void bc_check_mined(bc_t *bc, bc_refs_t *passed) {
     size_t calls = 0;
     for (size_t i = 0; i < passed->n; i++)
         calls += passed->v[i].e->nhashes;
@@ -171,7 +172,6 @@ static void bc_check_mined(bc_t *bc, bc_refs_t *passed, long long now) {
         if (at < lane->n)
             bc_entry_free(bc_lane_take(lane, at));
     }
-    (void)now;
     bc_batches_free(batches, nb);
 }
 
@@ -217,6 +217,9 @@ static void bc_poll_nonces(bc_t *bc, long long now) {
         const rpc_batch_t *b = batches[i / (size_t)bc->cfg->rpc_batch_max];
         const rpc_call_t *call = &b->calls[i % (size_t)bc->cfg->rpc_batch_max];
         unsigned long long mined;
+        if (call->error_message != NULL)
+            log_warn("could not read a lane's mined nonce", LF_U("lane", polled[i]->index),
+                     LF_S("error", call->error_message));
         if (call->result == NULL || rpc_result_u64(call->result, &mined) != 0) {
             if (b->rc != 0 && !failed)
                 bc_node_failed(bc, b, now);
@@ -235,7 +238,7 @@ static void bc_poll_nonces(bc_t *bc, long long now) {
         bc_node_ok(bc);
     bc_batches_free(batches, nb);
     if (passed.n > 0)
-        bc_check_mined(bc, &passed, now);
+        bc_check_mined(bc, &passed);
     free(passed.v);
     free(polled);
 }
@@ -277,6 +280,15 @@ static void bc_apply_answer(bc_t *bc, bc_lane_t *lane, bc_entry_t *e, const rpc_
     metric_inc(bc->m.answers[a.outcome]);
     switch (node_outcome_action(a.outcome)) {
     case NODE_ACTION_SUBMITTED:
+        if (a.outcome == NODE_ANSWER_ACCEPTED) {
+            char hash[67];
+            bc_hash_hex(e->hash, hash);
+            if (strcasecmp(rpc_result_str(call->result), hash) != 0)
+                log_warn("node answered another hash than the transaction's",
+                         LF_U("lane", lane->index), LF_U("nonce", e->nonce),
+                         LF_I("tx_id", e->tx_id), LF_S("tx_hash", hash),
+                         LF_S("answer", rpc_result_str(call->result)));
+        }
         e->state = BC_ENTRY_ACCEPTED;
         e->failures = 0;
         bc_notes_add(&bc->to_submit, e->tx_id, e->attempt, (int32_t)lane->index, result);
