@@ -18,6 +18,7 @@
 #include "txlane/fee_oracle.h"
 #include "txlane/jbuf.h"
 #include "txlane/metrics.h"
+#include "txlane/msg.h"
 #include "txlane/producer.h"
 #include "txlane/rpc.h"
 #include "txlane/uint256.h"
@@ -113,6 +114,17 @@ int lanes_pin_ok(const allocator_t *a, int lane, int32_t partition, int treasury
  */
 #define ALLOC_KEY_FUNDS "txlane-funds:"
 #define ALLOC_KEY_REALLOCATE "txlane-reallocate:"
+
+/* publish.c: queue messages on the allocator's producer (flushed per batch). */
+void alloc_publish_status(allocator_t *a, const char *request_id, long long tx_id,
+                          const char *state, int lane, long long nonce, const char *reason,
+                          const char *metadata);
+int alloc_publish_allocated(allocator_t *a, const msg_allocated_t *m) TXL_WUR;
+/* m's original bytes, with the reason code and detail; request_id may be NULL. */
+int alloc_publish_dlq(allocator_t *a, const rd_kafka_message_t *m, const char *code,
+                      const char *detail, const char *request_id) TXL_WUR;
+/* Row r of a stored-allocation result (see batch.c's duplicates query), again. */
+int alloc_publish_stored(allocator_t *a, PGresult *res, int r) TXL_WUR;
 
 /* batch.c: the stream's on_batch. */
 int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n);

@@ -281,47 +281,6 @@ static void batch_mark_new(alloc_item_t **sorted, size_t n, PGresult *res) {
     }
 }
 
-static void batch_status(allocator_t *a, const char *request_id, long long tx_id,
-                         const char *state, int lane, long long nonce, const char *reason,
-                         const char *metadata) {
-    msg_status_t st = {.request_id = request_id, .tx_id = tx_id, .state = state, .lane = lane,
-                       .nonce = nonce, .attempt = tx_id >= 0 ? 0 : -1, .block_number = -1,
-                       .receipt_status = -1, .reason = reason, .metadata = metadata,
-                       .program = "allocator"};
-    jbuf_reset(&a->json);
-    msg_status_encode(&st, msg_now_ms(), &a->json);
-    if (producer_send(a->producer, a->cfg->common.topic_status, request_id,
-                      request_id ? strlen(request_id) : 0, a->json.buf, a->json.len,
-                      RD_KAFKA_PARTITION_UA) != 0)
-        log_warn("could not queue a status event", LF_S("request_id", request_id));
-}
-
-static int batch_send_allocated(allocator_t *a, const msg_allocated_t *m) {
-    char key[ADDRESS_STR_LEN + 1];
-    address_format(&m->from, key);
-    jbuf_reset(&a->json);
-    msg_allocated_encode(m, &a->json);
-    return producer_send(a->producer, a->cfg->common.topic_allocated, key, strlen(key), a->json.buf,
-                         a->json.len, RD_KAFKA_PARTITION_UA);
-}
-
-static int batch_send_dlq(allocator_t *a, const alloc_item_t *it) {
-    const rd_kafka_message_t *m = it->m;
-    const char *code = payout_reject_code(it->reason);
-    jbuf_reset(&a->json);
-    msg_dlq_encode(code, it->detail, m->payload, m->len, rd_kafka_topic_name(m->rkt),
-                   m->partition, m->offset, "allocator", msg_now_ms(), &a->json);
-    int rc = producer_send(a->producer, a->cfg->common.topic_dlq, m->key, m->key_len, a->json.buf,
-                           a->json.len, RD_KAFKA_PARTITION_UA);
-    /* The status event carries the request_id when the message had a usable one. */
-    const char *rid = it->req.request_id[0] != '\0' ? it->req.request_id : NULL;
-    batch_status(a, rid, -1, "rejected", -1, -1, code, NULL);
-    log_info("request rejected", LF_S("reason", code), LF_S("detail", it->detail),
-             LF_S("topic", rd_kafka_topic_name(m->rkt)), LF_I("partition", m->partition),
-             LF_I("offset", m->offset));
-    return rc;
-}
-
 /*
  * Which duplicates are published again: a request still 'created' whose copy
  * came from its lane's own partition (lane mod P). Every allocation of a
@@ -346,61 +305,6 @@ static void batch_mark_republish(const allocator_t *a, alloc_item_t **sorted, si
                 break;
             }
         }
-    }
-}
-
-/* Publishes row r of the duplicates' stored allocations again, unchanged. */
-static int batch_republish(allocator_t *a, PGresult *res, int r) {
-    {
-        msg_allocated_t m;
-        memset(&m, 0, sizeof m);
-        m.tx_id = atoll(PQgetvalue(res, r, 0));
-        snprintf(m.request_id, sizeof m.request_id, "%s", PQgetvalue(res, r, 1));
-        if (tx_kind_parse(PQgetvalue(res, r, 15), &m.kind) != 0)
-            m.kind = TX_KIND_PAYOUT;
-        m.lane = (uint32_t)atol(PQgetvalue(res, r, 2));
-        m.nonce = (uint64_t)atoll(PQgetvalue(res, r, 3));
-        int token = !PQgetisnull(res, r, 7);
-        eth_address_t recipient;
-        uint256_t value;
-        if (address_parse(PQgetvalue(res, r, 4), &m.from) != 0 ||
-            address_parse(PQgetvalue(res, r, 5), &recipient) != 0 ||
-            uint256_parse_dec(PQgetvalue(res, r, 6), &value) != 0 ||
-            (token && address_parse(PQgetvalue(res, r, 7), &m.to) != 0) ||
-            uint256_parse_dec(PQgetvalue(res, r, 10), &m.fees.max_fee_per_gas) != 0 ||
-            uint256_parse_dec(PQgetvalue(res, r, 11), &m.fees.max_priority_fee_per_gas) != 0) {
-            log_error("stored allocation does not parse", LF_I("tx_id", m.tx_id));
-            return 0;
-        }
-        if (token) {
-            uint256_from_u64(0, &m.value);
-        } else {
-            m.to = recipient;
-            m.value = value;
-        }
-        const char *hexdata = PQgetvalue(res, r, 8);
-        size_t hexlen = strlen(hexdata);
-        uint8_t *data = NULL;
-        size_t data_len = 0;
-        if (hexlen > 0) {
-            data = xmalloc(hexlen / 2 + 1);
-            if (hex_decode(hexdata, hexlen, data, hexlen / 2 + 1, &data_len) != 0) {
-                free(data);
-                log_error("stored calldata does not parse", LF_I("tx_id", m.tx_id));
-                return 0;
-            }
-        }
-        m.data = data;
-        m.data_len = data_len;
-        m.gas_limit = (uint64_t)atoll(PQgetvalue(res, r, 9));
-        m.chain_id = (uint64_t)atoll(PQgetvalue(res, r, 12));
-        m.attempt = (uint32_t)atol(PQgetvalue(res, r, 13));
-        m.created_ms = atoll(PQgetvalue(res, r, 14));
-        int rc = batch_send_allocated(a, &m);
-        free(data);
-        if (rc == 0)
-            metric_inc(a->m_republished);
-        return rc;
     }
 }
 
@@ -801,13 +705,14 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
     for (size_t i = 0; i < n && rc == 0; i++) {
         alloc_item_t *it = &items[i];
         if (it->reason != PAYOUT_OK) {
-            rc = batch_send_dlq(a, it);
+            rc = alloc_publish_dlq(a, it->m, payout_reject_code(it->reason), it->detail,
+                                   it->req.request_id[0] != '\0' ? it->req.request_id : NULL);
             continue;
         }
         if (it->moved_row >= 0) {
             long long lane = atoll(PQgetvalue(moved, it->moved_row, 2));
-            rc = batch_republish(a, moved, it->moved_row);
-            batch_status(a, it->req.request_id, it->realloc_tx, "created", (int)lane, it->nonce,
+            rc = alloc_publish_stored(a, moved, it->moved_row);
+            alloc_publish_status(a, it->req.request_id, it->realloc_tx, "created", (int)lane, it->nonce,
                          "reallocated", it->req.metadata);
             metric_set(a->lanes[lane].m_next_nonce, (double)a->lanes[lane].next_nonce);
             metric_inc(a->m_reallocated);
@@ -819,7 +724,7 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
         }
         if (!it->is_new) {
             if (it->dup_row >= 0)
-                rc = batch_republish(a, dups, it->dup_row);
+                rc = alloc_publish_stored(a, dups, it->dup_row);
             continue;
         }
         alloc_lane_t *l = &a->lanes[it->lane];
@@ -831,8 +736,8 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
                              .fees = fees, .chain_id = a->chain_id, .attempt = 0,
                              .created_ms = msg_now_ms()};
         memcpy(m.request_id, it->req.request_id, sizeof m.request_id);
-        rc = batch_send_allocated(a, &m);
-        batch_status(a, it->req.request_id, it->tx_id, "created", it->lane, it->nonce, NULL,
+        rc = alloc_publish_allocated(a, &m);
+        alloc_publish_status(a, it->req.request_id, it->tx_id, "created", it->lane, it->nonce, NULL,
                      it->req.metadata);
         metric_set(l->m_next_nonce, (double)l->next_nonce);
         nnew++;

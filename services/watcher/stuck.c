@@ -126,7 +126,7 @@ static void watch_stuck_apply(watcher_t *w, watch_tx_t *txs, const unsigned char
     msg_fees_t *fees = calloc(n ? n : 1, sizeof(msg_fees_t));
     unsigned char *bump = calloc(n ? n : 1, 1), *kept = calloc(n ? n : 1, 1);
     watch_bumps_init(&b);
-    size_t todo = 0;
+    size_t wanted = 0;
     for (size_t i = 0; i < n; i++) {
         int rc = watch_fees_bump(w, &txs[i].prev, (unsigned)w->cfg->bump_percent, &fees[i]);
         if (rc < 0)
@@ -135,9 +135,9 @@ static void watch_stuck_apply(watcher_t *w, watch_tx_t *txs, const unsigned char
         watch_bumps_add(&b, &txs[i], bump[i] ? "bumped" : "alert", bump[i] ? &fees[i] : &txs[i].prev,
                         bump[i] ? (underpriced[i] ? "underpriced" : "stuck") : "fee_cap_reached",
                         0);
-        todo++;
+        wanted++;
     }
-    if (todo == 0 || watch_bumps_record(w, &b, txs, n, kept) != 0)
+    if (wanted == 0 || watch_bumps_record(w, &b, txs, n, kept) != 0)
         goto cleanup;
     for (size_t i = 0; i < n; i++) {
         char hash_dec[UINT256_DEC_BUF];
