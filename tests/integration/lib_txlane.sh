@@ -19,7 +19,9 @@
 #
 # Every test's wallet is the test mnemonic with a passphrase of its own, so its lanes are addresses
 # no other test (or earlier run) has used on the shared anvil chain.
-set -euo pipefail
+set -eEuo pipefail
+# A command that fails outside a condition ends the test: say which one.
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" exited with status $?" >&2' ERR
 
 TXL_SRC="${TXLANE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 TXL_BUILD="${TXLANE_BUILD_DIR:-$TXL_SRC/build}"
@@ -210,7 +212,8 @@ txl_start_named() {
 
 # txl_metric PORT NAME_WITH_LABELS  prints the value of that line of /metrics (empty if absent).
 txl_metric() {
-    curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; exit }'
+    # awk reads to the end: leaving early could fail curl on a closed pipe (pipefail).
+    curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m && !found { print $2; found = 1 }'
 }
 
 # txl_wait_for SECS CMD...  runs CMD every 0.2 s until it succeeds; fails (status 1) after SECS.
