@@ -21,7 +21,6 @@
 #include "txlane/service.h"
 #include "txlane/xmalloc.h"
 
-#define STREAM_POLL_MS 100
 #define STREAM_BACKOFF_MIN_MS 100
 #define STREAM_BACKOFF_MAX_MS 5000
 
@@ -263,10 +262,14 @@ static void stream_take(stream_t *s, rd_kafka_message_t *m) {
 
 size_t stream_poll(stream_t *s) {
     assert(s->rk != NULL);
-    if (s->h.on_idle != NULL)
-        s->h.on_idle(s->h.ctx);
+    int wait_ms = STREAM_WAIT_MAX_MS;
+    if (s->h.on_idle != NULL) {
+        wait_ms = s->h.on_idle(s->h.ctx);
+        if (wait_ms < 0 || wait_ms > STREAM_WAIT_MAX_MS)
+            wait_ms = STREAM_WAIT_MAX_MS;
+    }
     if (s->n == 0) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, STREAM_POLL_MS);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, wait_ms);
         if (m == NULL)
             return 0;
         stream_take(s, m);

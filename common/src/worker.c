@@ -34,7 +34,7 @@ int worker_open(worker_t *w, const worker_spec_t *spec, char *errstr, size_t err
     w->consumer = kafka_client_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (w->consumer == NULL)
         return TXL_ECONFIG;
-    w->deps.rk = w->consumer;
+    w->deps.rk = spec->ping_client != NULL ? spec->ping_client : w->consumer;
     if (spec->rpc_url != NULL) {
         w->rpc = rpc_client_new(spec->rpc_url, WORKER_RPC_TIMEOUT_MS);
         w->deps.rpc = w->rpc;

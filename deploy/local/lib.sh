@@ -462,27 +462,23 @@ txl_anvil_bin() {
     fi
 }
 
-txl_anvil_start() {
-    local bin dir="$TXL_ANVIL_DIR"
+# txl_anvil_cmd PORT: the stack's anvil command line (binary, then arguments, one per line), for
+# the stack's node and for benchmarks that want a fresh chain with the same settings.
+txl_anvil_cmd() {
+    local port="$1" bin
     local -a args extra=()
     bin="$(txl_anvil_bin)"
-    if txl_alive anvil; then
-        return 0
-    fi
-    if txl_port_busy "$TXL_ANVIL_PORT"; then
-        txl_die "anvil: port $TXL_ANVIL_PORT is already in use (set TXLANE_STACK_ANVIL_PORT)"
-    fi
-    mkdir -p "$dir"
     # Test chain for a payout pipeline: the default test mnemonic (lane i = dev account i),
     # a block gas limit far above what the pipeline can fill (300M gas = 14k transfers per
     # block, so interval mining never leaves payouts waiting for block space), no request body
-    # limit for large JSON-RPC batches, and no colours in the log. Only the last 512 block
+    # limit for large JSON-RPC batches, and no colours in the log. Only the last 64 block
     # states stay in memory: anvil keeps a snapshot of the whole state per block, and with
     # automine (a block per tx) and thousands of fresh recipients a full history grows by
-    # gigabytes per thousand payouts. 512 blocks still cover reorg tests and the audit.
-    args=(--host 127.0.0.1 --port "$TXL_ANVIL_PORT" --chain-id "$TXL_CHAIN_ID"
+    # gigabytes per thousand payouts (with 512 kept, a full test run took anvil past 6 GB).
+    # 64 blocks still cover the reorg tests (depth <= 16) and the audit.
+    args=(--host 127.0.0.1 --port "$port" --chain-id "$TXL_CHAIN_ID"
         --mnemonic "$TXL_ANVIL_MNEMONIC" --accounts "$TXL_ANVIL_ACCOUNTS"
-        --gas-limit 300000000 --no-request-size-limit --prune-history 512 --color never)
+        --gas-limit 300000000 --no-request-size-limit --prune-history 64 --color never)
     if [[ -n "$TXL_BLOCK_TIME" ]]; then
         args+=(--block-time "$TXL_BLOCK_TIME")
     fi
@@ -490,7 +486,22 @@ txl_anvil_start() {
         read -r -a extra <<<"$TXLANE_STACK_ANVIL_ARGS"
         args+=("${extra[@]}")
     fi
-    txl_spawn anvil "$dir/anvil.log" "$bin" "${args[@]}"
+    printf '%s\n' "$bin" "${args[@]}"
+}
+
+txl_anvil_start() {
+    local dir="$TXL_ANVIL_DIR" cmd
+    local -a argv
+    if txl_alive anvil; then
+        return 0
+    fi
+    if txl_port_busy "$TXL_ANVIL_PORT"; then
+        txl_die "anvil: port $TXL_ANVIL_PORT is already in use (set TXLANE_STACK_ANVIL_PORT)"
+    fi
+    mkdir -p "$dir"
+    cmd="$(txl_anvil_cmd "$TXL_ANVIL_PORT")" || exit 1
+    mapfile -t argv <<<"$cmd"
+    txl_spawn anvil "$dir/anvil.log" "${argv[@]}"
 }
 
 txl_rpc() {

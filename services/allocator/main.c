@@ -83,16 +83,17 @@ static void alloc_on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *pa
     lanes_refresh(a, 1);
 }
 
-static void alloc_on_idle(void *ctx) {
+static int alloc_on_idle(void *ctx) {
     allocator_t *a = ctx;
     static long long next_check_ms;
     long long now = service_now_ms();
     if (now < next_check_ms)
-        return;
+        return STREAM_WAIT_MAX_MS;
     next_check_ms = now + ALLOC_RETRY_MS;
     lanes_take_pending(a);
     lanes_check_chain(a);
     lanes_refresh(a, 0);
+    return STREAM_WAIT_MAX_MS;
 }
 
 static void alloc_sleep(void) {
@@ -229,6 +230,8 @@ int main(int argc, char **argv) {
         exit_code = 2;
         goto done;
     }
+    /* The Kafka check goes through the producer (worker_spec_t.ping_client). */
+    w.deps.rk = producer_handle(a.producer);
 
     a.partitions = alloc_partitions(&w, cfg.common.topic_requests);
     if (a.partitions == 0)

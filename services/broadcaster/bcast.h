@@ -42,6 +42,7 @@ typedef struct {
     long long lanes;
     long long max_inflight;
     long long poll_ms;
+    long long block_poll_ms;
     long long batch_max;
     long long linger_ms;
     long long rpc_concurrency;
@@ -126,6 +127,12 @@ typedef struct {
     size_t nlanes;
     int32_t partitions;  /* partition count of txlane.signed */
     long long next_poll_ms;
+    /* A lane's window is full: the head is read every block_poll_ms, and a
+     * block newer than the last mined-nonce read triggers the next one. */
+    int blocked;
+    long long next_head_ms;
+    int head_known;
+    uint64_t head; /* block number at the last mined-nonce read */
     long long node_retry_ms; /* transport failures: nothing is sent before this */
     long long pg_retry_ms;   /* PostgreSQL failures: its work waits until then */
     unsigned node_failures;
@@ -167,7 +174,8 @@ void bc_on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts);
 int bc_load_owned(bc_t *bc) TXL_WUR;
 
 /* sender.c */
-void bc_on_idle(void *ctx);
+/* Returns how long the stream may wait for a message (stream.h). */
+int bc_on_idle(void *ctx);
 /* Writes what the node told us (submitted, results, low funds) to
  * PostgreSQL; 0, or TXL_EDB with the notes kept. */
 int bc_flush(bc_t *bc) TXL_WUR;

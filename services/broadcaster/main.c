@@ -32,6 +32,10 @@ static const cfg_option_t broadcaster_options[] = {
      "per lane, txs sent at most this far ahead of the chain's mined nonce"},
     {"poll_ms", "TXLANE_POLL_MS", CFG_INT, "200", 10, 60000, offsetof(bc_config_t, poll_ms), 0,
      "interval of the mined-nonce reads (one JSON-RPC batch for all lanes)"},
+    {"block_poll_ms", "TXLANE_BLOCK_POLL_MS", CFG_INT, "20", 1, 60000,
+     offsetof(bc_config_t, block_poll_ms), 0,
+     "while a lane's window is full, the chain head is read this often; a new block reads "
+     "the mined nonces at once"},
     {"batch_max", "TXLANE_BATCH_MAX", CFG_INT, "500", 1, 100000, offsetof(bc_config_t, batch_max),
      0, "signed messages recorded per PostgreSQL statement"},
     {"linger_ms", "TXLANE_LINGER_MS", CFG_INT, "5", 0, 10000, offsetof(bc_config_t, linger_ms), 0,
@@ -153,7 +157,8 @@ int main(int argc, char **argv) {
                               .pg_dsn = cfg.pg_dsn,
                               .rpc_url = cfg.rpc_url,
                               .rebalance_cb = stream_rebalance_cb,
-                              .opaque = stream};
+                              .opaque = stream,
+                              .ping_client = producer_handle(bc.producer)};
         rc = worker_open(&w, &spec, errstr, sizeof(errstr));
     }
     if (rc == 0)

@@ -2,7 +2,10 @@
  * sender.c - the broadcaster's work between batches (the stream's on_idle):
  *
  *  1. every poll_ms, the mined nonce ("latest" transaction count) of every
- *     lane with queued transactions, in one JSON-RPC batch; entries the chain
+ *     lane with queued transactions, in one JSON-RPC batch with the head's
+ *     number; sooner when a lane's window is full and the head, read every
+ *     block_poll_ms meanwhile, has moved (the stream's wait for messages is
+ *     cut short to match: a lane waits for a block, not for a timer); entries the chain
  *     has passed leave the queue (one the node never accepted is first checked
  *     against the receipts of all its attempts: mined by us -> submitted,
  *     else an alert, the nonce was used by something else);
@@ -27,6 +30,7 @@
 #include "txlane/log.h"
 #include "txlane/rpc.h"
 #include "txlane/service.h"
+#include "txlane/stream.h"
 #include "txlane/xmalloc.h"
 
 /* Polls with no receipt of ours before a passed nonce counts as used by
@@ -202,20 +206,27 @@ static void bc_poll_nonces(bc_t *bc, long long now) {
         free(polled);
         return;
     }
+    /* The head goes last: the nonces read are at least as new as it. */
     rpc_batch_t **batches;
-    size_t nb = bc_batches_alloc(bc, n, &batches);
+    size_t nb = bc_batches_alloc(bc, n + 1, &batches);
+    size_t per = (size_t)bc->cfg->rpc_batch_max;
     for (size_t i = 0; i < n; i++) {
         char params[80];
         snprintf(params, sizeof(params), "[\"%s\",\"latest\"]", polled[i]->address_str);
-        rpc_batch_add(batches[i / (size_t)bc->cfg->rpc_batch_max], "eth_getTransactionCount",
-                      params);
+        rpc_batch_add(batches[i / per], "eth_getTransactionCount", params);
     }
+    rpc_batch_add(batches[n / per], "eth_blockNumber", "[]");
     bc_rpc_send(bc, batches, nb, bc->m.rpc_poll_seconds);
+    const rpc_call_t *head_call = &batches[n / per]->calls[n % per];
+    unsigned long long head;
+    bc->head_known = head_call->result != NULL && rpc_result_u64(head_call->result, &head) == 0;
+    if (bc->head_known)
+        bc->head = head;
     bc_refs_t passed = {0};
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
-        const rpc_batch_t *b = batches[i / (size_t)bc->cfg->rpc_batch_max];
-        const rpc_call_t *call = &b->calls[i % (size_t)bc->cfg->rpc_batch_max];
+        const rpc_batch_t *b = batches[i / per];
+        const rpc_call_t *call = &b->calls[i % per];
         unsigned long long mined;
         if (call->error_message != NULL)
             log_warn("could not read a lane's mined nonce", LF_U("lane", polled[i]->index),
@@ -241,6 +252,30 @@ static void bc_poll_nonces(bc_t *bc, long long now) {
         bc_check_mined(bc, &passed);
     free(passed.v);
     free(polled);
+}
+
+/* While a lane's window is full it waits for the chain: the head is read
+ * every block_poll_ms, and 1 is returned when it moved since the last
+ * mined-nonce read (or is unknown), so the nonces are read at once. */
+static int bc_head_moved(bc_t *bc, long long now) {
+    if (!bc->blocked || now < bc->next_head_ms || now < bc->node_retry_ms)
+        return 0;
+    bc->next_head_ms = now + bc->cfg->block_poll_ms;
+    if (!bc->head_known)
+        return 1;
+    rpc_batch_t b;
+    rpc_batch_t *bp = &b;
+    rpc_batch_init(&b);
+    rpc_batch_add(&b, "eth_blockNumber", "[]");
+    bc_rpc_send(bc, &bp, 1, bc->m.rpc_poll_seconds);
+    unsigned long long head;
+    int moved = 0;
+    if (b.calls[0].result != NULL && rpc_result_u64(b.calls[0].result, &head) == 0)
+        moved = head != bc->head;
+    else if (b.rc != 0)
+        bc_node_failed(bc, &b, now);
+    rpc_batch_free(&b);
+    return moved;
 }
 
 /* ---- 3. answers --------------------------------------------------------- */
@@ -338,24 +373,38 @@ static void bc_apply_answer(bc_t *bc, bc_lane_t *lane, bc_entry_t *e, const rpc_
 
 /* ---- 2. sending --------------------------------------------------------- */
 
-/* The entries due now, per lane in nonce order, within the window. */
+/* The entries due now, per lane in nonce order, within the window; sets
+ * bc->blocked when a lane has queued entries beyond its window. */
 static void bc_collect_due(bc_t *bc, bc_refs_t *due, long long now) {
+    bc->blocked = 0;
     for (size_t i = 0; i < bc->nlanes; i++) {
         bc_lane_t *lane = bc->lanes[i];
-        if (lane == NULL || lane->n == 0 || !lane->mined_known)
+        if (lane == NULL || lane->n == 0 || !lane->mined_known || lane->held)
             continue;
-        if (lane->held && now < lane->probe_ms)
+        uint64_t limit = lane->mined + (uint64_t)bc->cfg->max_inflight;
+        size_t k = 0;
+        for (; k < lane->n && lane->q[k]->nonce < limit; k++) {
+            bc_entry_t *e = lane->q[k];
+            if (e->state != BC_ENTRY_QUEUED || e->next_ms > now || e->nonce < lane->mined)
+                continue; /* below mined: waits for the receipt check */
+            bc_refs_add(due, lane, e);
+        }
+        for (; k < lane->n && !bc->blocked; k++)
+            bc->blocked = lane->q[k]->state == BC_ENTRY_QUEUED;
+    }
+    /* A lane held for insufficient funds only probes its lowest queued nonce. */
+    for (size_t i = 0; i < bc->nlanes; i++) {
+        bc_lane_t *lane = bc->lanes[i];
+        if (lane == NULL || !lane->held || !lane->mined_known || now < lane->probe_ms)
             continue;
         uint64_t limit = lane->mined + (uint64_t)bc->cfg->max_inflight;
         for (size_t k = 0; k < lane->n && lane->q[k]->nonce < limit; k++) {
             bc_entry_t *e = lane->q[k];
             if (e->state != BC_ENTRY_QUEUED || e->next_ms > now || e->nonce < lane->mined)
-                continue; /* below mined: waits for the receipt check */
+                continue;
             bc_refs_add(due, lane, e);
-            if (lane->held) {
-                lane->probe_ms = now + bc->cfg->funds_retry_ms;
-                break;
-            }
+            lane->probe_ms = now + bc->cfg->funds_retry_ms;
+            break;
         }
     }
 }
@@ -520,7 +569,7 @@ static void bc_gauges(bc_t *bc) {
     metric_set(bc->m.lanes_held, (double)held);
 }
 
-void bc_on_idle(void *ctx) {
+int bc_on_idle(void *ctx) {
     bc_t *bc = ctx;
     worker_tick(bc->w, 0);
     rd_kafka_poll(producer_handle(bc->producer), 0);
@@ -534,7 +583,8 @@ void bc_on_idle(void *ctx) {
     int unknown = 0;
     for (size_t i = 0; i < bc->nlanes && !unknown; i++)
         unknown = bc->lanes[i] != NULL && bc->lanes[i]->n > 0 && !bc->lanes[i]->mined_known;
-    if ((now >= bc->next_poll_ms || unknown) && now >= bc->node_retry_ms) {
+    if (((now >= bc->next_poll_ms || unknown) && now >= bc->node_retry_ms) ||
+        bc_head_moved(bc, now)) {
         bc->next_poll_ms = now + bc->cfg->poll_ms;
         bc_poll_nonces(bc, now);
     }
@@ -544,4 +594,9 @@ void bc_on_idle(void *ctx) {
     if (pg && bc_flush_notes(bc) != 0)
         bc->pg_retry_ms = service_now_ms() + BC_PG_RETRY_MS;
     bc_gauges(bc);
+    if (!bc->blocked)
+        return STREAM_WAIT_MAX_MS;
+    long long due = bc->next_head_ms > bc->node_retry_ms ? bc->next_head_ms : bc->node_retry_ms;
+    now = service_now_ms();
+    return due <= now ? 0 : due - now < STREAM_WAIT_MAX_MS ? (int)(due - now) : STREAM_WAIT_MAX_MS;
 }

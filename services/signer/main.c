@@ -163,7 +163,8 @@ int main(int argc, char **argv) {
                           .pg_dsn = NULL,
                           .rpc_url = NULL,
                           .rebalance_cb = stream_rebalance_cb,
-                          .opaque = stream};
+                          .opaque = stream,
+                          .ping_client = producer_handle(producer)};
     rc = worker_open(&w, &spec, errstr, sizeof(errstr));
     if (rc == TXL_ECONFIG) {
         fprintf(stderr, "txlane-signer: invalid configuration: %s\n", errstr);

@@ -24,6 +24,7 @@
 #include "txlane/log.h"
 #include "txlane/msg.h"
 #include "txlane/service.h"
+#include "txlane/stream.h"
 #include "txlane/xmalloc.h"
 
 #define SIGNER_PROGRAM "signer"
@@ -78,9 +79,10 @@ void signer_clear(signer_t *sg) {
     sg->raw_cap = 0;
 }
 
-void signer_on_idle(void *ctx) {
+int signer_on_idle(void *ctx) {
     signer_t *sg = ctx;
     worker_tick(sg->worker, 0);
+    return STREAM_WAIT_MAX_MS;
 }
 
 /* Produces the DLQ entry and, with a request id, the "rejected" status event.

@@ -61,6 +61,6 @@ void signer_clear(signer_t *sg);
 int signer_on_batch(void *ctx, rd_kafka_message_t **msgs, size_t n);
 
 /* stream_handlers_t.on_idle: readiness checks and heartbeat. */
-void signer_on_idle(void *ctx);
+int signer_on_idle(void *ctx);
 
 #endif

@@ -113,7 +113,7 @@ static int funds_start(watcher_t *w) {
     }
     if (funds.m_low == NULL) {
         funds.m_low = metric_counter("txlane_watcher_low_funds_total", NULL,
-                                     "lanes that went low_funds (alert)");
+                                     "low-funds episodes: a lane short of what its open txs need (alert)");
         funds.m_topups = metric_counter("txlane_watcher_topups_total", NULL,
                                         "top-ups requested from the treasury lane");
         funds.m_sweeps = metric_counter("txlane_watcher_sweeps_total", NULL,
@@ -216,10 +216,12 @@ static void funds_lane(watcher_t *w, PGresult *res, int r, long long *low_count)
         const char *params[] = {sid, reason, have_treasury ? amount : NULL};
         if (funds_exec(w, "lane low funds", funds_sql_low, 3, params) != 0)
             return;
-        if (active) {
-            metric_inc(funds.m_low);
+        /* A new episode: the lane went low here, or the broadcaster marked it
+         * on "insufficient funds" before this check, or its top-up is final
+         * and it is still short. */
+        metric_inc(funds.m_low);
+        if (active)
             (*low_count)++;
-        }
         if (have_treasury)
             metric_inc(funds.m_topups);
         log_warn("lane low on funds", LF_I("lane", lane), LF_S("balance_wei", dec_bal),

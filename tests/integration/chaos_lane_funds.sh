@@ -26,14 +26,19 @@ sleep 3 # the allocator re-reads lane status every TXLANE_LANE_REFRESH_MS (2 s)
 
 e2e_submit 150
 e2e_wait 40 120
-# drain lane 1 to almost nothing while it has payouts queued
-txl_rpc anvil_setBalance "[\"$(txl_lane_address 1)\",\"0x2386f26fc10000\"]" >/dev/null # 0.01 ETH
+# drain lane 1 below the cost of one transfer while it has payouts queued: they must wait for
+# the top-up (the node answers "insufficient funds"), not be lost
+txl_rpc anvil_setBalance "[\"$(txl_lane_address 1)\",\"0xe8d4a51000\"]" >/dev/null # 1e12 wei
 prefix="$E2E_PREFIX"
 E2E_PREFIX="$prefix-b" e2e_submit 150 # fresh request ids; e2e_wait counts both rounds
 txl_wait_for 60 has "SELECT 1 FROM txs WHERE kind = 'topup' AND to_address = '$(txl_lane_address 1)' AND state = 'confirmed'" ||
     txl_fail "no confirmed top-up of lane 1 (lane: $(db "SELECT status, status_reason FROM lanes WHERE id = 1"))"
 e2e_wait 300 180
-[[ "$(db "SELECT status FROM lanes WHERE id = 1")" == active ]] || txl_fail "lane 1 not active again"
+# the watcher sees the topped-up balance on its next funds check
+txl_wait_for 30 has "SELECT 1 FROM lanes WHERE id = 1 AND status = 'active'" ||
+    txl_fail "lane 1 not active again ($(db "SELECT status, status_reason FROM lanes WHERE id = 1"))"
+[[ "$(db "SELECT count(*) FROM txs WHERE lane_id = 1 AND kind = 'payout' AND state = 'confirmed'")" -gt 0 ]] ||
+    txl_fail "lane 1 confirmed no payouts"
 [[ "$(db "SELECT lane_id FROM txs WHERE kind = 'topup' LIMIT 1")" == 15 ]] || txl_fail "top-up not from the treasury lane"
 echo "  top-ups: $(db "SELECT string_agg(request_id || ' ' || value_wei, ', ') FROM txs WHERE kind = 'topup'")"
 
@@ -51,6 +56,8 @@ echo "  swept $swept wei to the cold address; lane 2 holds $lane2"
 [[ "$(db "SELECT count(*) FROM txs WHERE lane_id = 0")" == 0 ]] || txl_fail "the paused lane 0 got payouts"
 [[ "$(db "SELECT count(*) FROM txs WHERE lane_id = 15 AND kind = 'payout'")" == 0 ]] || txl_fail "payouts routed to the treasury"
 [[ "$(txl_metric 19464 txlane_watcher_low_funds_total)" -ge 1 ]] || txl_fail "low_funds metric not counted"
+[[ "$(txl_metric 19463 'txlane_broadcaster_answers_total{outcome="low_funds"}')" -ge 1 ]] ||
+    txl_fail "the node never answered insufficient funds: lane 1 was not really drained"
 "$TXL_CLI" lanes resume 0 >/dev/null || txl_fail "txlane lanes resume 3"
 e2e_audit
 e2e_stop_all

@@ -41,6 +41,9 @@
 
 typedef struct stream stream_t;
 
+/* The longest a stream_poll turn waits for a message. */
+#define STREAM_WAIT_MAX_MS 100
+
 typedef struct {
     /* Required. msgs[0..n) are in offset order per partition (n >= 1), owned by
      * the stream (do not destroy). Return 0 when their effects are durable. */
@@ -50,8 +53,11 @@ typedef struct {
     /* Optional. parts: the partitions being taken away (all under EAGER, or
      * on lost partitions). The batch in hand is already processed. */
     void (*on_revoke)(void *ctx, const rd_kafka_topic_partition_list_t *parts);
-    /* Optional. Called once per stream_poll turn (e.g. timers, flushing). */
-    void (*on_idle)(void *ctx);
+    /* Optional. Called once per stream_poll turn (e.g. timers, flushing).
+     * Returns how long, in ms, the turn may then wait for a message when none
+     * is there: 0 when the handler has work due at once, at most
+     * STREAM_WAIT_MAX_MS (larger values and negative ones mean that). */
+    int (*on_idle)(void *ctx);
     void *ctx;
     size_t batch_max; /* >= 1 */
     int linger_ms;    /* >= 0 */

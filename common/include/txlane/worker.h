@@ -21,6 +21,11 @@ typedef struct {
     void (*rebalance_cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque);
     void *opaque;
+    /* Optional: the client the periodic Kafka check sends its metadata request
+     * through, e.g. the program's producer. NULL: the consumer, whose broker
+     * connection is often parked in a long-poll fetch that the request has to
+     * wait behind (up to fetch.wait.max.ms), stalling the loop meanwhile. */
+    rd_kafka_t *ping_client;
 } worker_spec_t;
 
 typedef struct {

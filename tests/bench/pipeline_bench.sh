@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# pipeline_bench.sh - the whole pipeline against anvil's own limit, in one run, on a fresh anvil
+# of its own: the stack's settings, plus one block a second (BLOCK_TIME). Under sustained
+# thousands of txs/s, automine (a block per arriving batch, each with a copy of the whole state)
+# makes anvil erratic: some runs stall in one batch for a minute while its memory grows to many
+# GB. Interval mining keeps it steady, and is how a real chain behaves.
+#   (a) anvil's ingest limit: N pre-signed transfers over L lanes of a wallet of their own, each
+#       to a fresh recipient like a payout, sent straight to anvil as JSON-RPC batches (200 calls
+#       each; 4 in flight, each stream over lanes of its own in nonce order), txs/s from the
+#       first send until all are mined;
+#   (b) txlane end to end on the same anvil (one allocator, two signers, one broadcaster, one
+#       watcher, L lanes): N payouts submitted at once, rate to submitted and to confirmed (from
+#       the first request's Kafka timestamp to the last submitted / confirmed), and the share of
+#       (a) that is;
+#   (c) latency at a steady rate (default 1,000 requests/s for 10 s): p50/p99/max request ->
+#       submitted and request -> confirmed.
+# With blocks a second apart a lane carries at most TXLANE_MAX_INFLIGHT (default 16) txs per
+# block, so txlane's ceiling here is L x 16 txs/s: lanes are how txlane scales, hence L = 256.
+# Signer throughput alone: tests/bench/signer_bench.sh.
+#
+#   deploy/local/stack.sh up && cmake --build build
+#   tests/bench/pipeline_bench.sh [N] [LANES] [RATE] [BLOCK_TIME]    defaults 10000 256 1000 1
+#
+# Prints figures; it is not a pass/fail test.
+source "$(dirname "$0")/../integration/lib_txlane.sh"
+source "$(dirname "$0")/../integration/lib_e2e.sh"
+N="${1:-10000}"
+LANES="${2:-256}"
+RATE="${3:-1000}"
+BLOCK_TIME="${4:-1}"
+PER_LANE=$(((N + LANES - 1) / LANES))
+N=$((PER_LANE * LANES))
+PRESIGN="$TXL_BUILD/tests/bench/txlane-bench-presign"
+[[ -x "$PRESIGN" ]] || txl_fail "$PRESIGN is missing (cmake --build build)"
+
+# The bench's own anvil (killed on exit with the workers).
+BENCH_ANVIL_PORT="${TXLANE_BENCH_ANVIL_PORT:-18645}"
+mapfile -t anvil_cmd < <(TXLANE_STACK_BLOCK_TIME='' bash -c \
+    'source "$1" && txl_settings_load && TXL_BLOCK_TIME="" && txl_anvil_cmd "$2"' _ \
+    "$TXL_SRC/deploy/local/lib.sh" "$BENCH_ANVIL_PORT")
+((${#anvil_cmd[@]} > 1)) || txl_fail "could not build the anvil command line"
+mkdir -p "$TXL_SRC/.run/tests"
+"${anvil_cmd[@]}" --block-time "$BLOCK_TIME" >"$TXL_SRC/.run/tests/bench_pipeline-anvil.log" 2>&1 &
+TXL_PIDS[bench_anvil]=$!
+trap txl_cleanup EXIT
+export TXLANE_RPC_URL="http://127.0.0.1:$BENCH_ANVIL_PORT"
+anvil_up() { curl -sf -H 'content-type: application/json' \
+    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$TXLANE_RPC_URL" >/dev/null; }
+txl_wait_for 30 anvil_up || txl_fail "the bench's anvil did not start on port $BENCH_ANVIL_PORT"
+e2e_init bench_pipeline "$LANES"
+export TXLANE_LOG_LEVEL=warn
+DB="txlane_bench_pipeline"
+ms() { date +%s%3N; }
+
+# (a) Pre-signed raws from lanes of a second wallet (txlane's own lanes stay untouched).
+printf 'bench-raw-%s-%s' "$(date +%s)" "$RANDOM" >"$TXL_DIR/raw_passphrase"
+mkdir -p "$TXL_DIR/raw"
+echo "(a) signing $N transfers over $LANES lanes (anvil mining a block every $BLOCK_TIME s)..."
+"$PRESIGN" "$TXLANE_MNEMONIC_FILE" "$TXL_DIR/raw_passphrase" "$TXLANE_CHAIN_ID" "$LANES" \
+    "$PER_LANE" 200 4 "$TXL_DIR/raw" "$(date +%s%N)" >"$TXL_DIR/raw_lanes" || txl_fail "pre-signing"
+hexwei=0x3635c9adc5dea00000 # 1,000 ETH
+while read -r addr; do
+    txl_rpc anvil_setBalance "[\"$addr\",\"$hexwei\"]" >/dev/null
+done <"$TXL_DIR/raw_lanes"
+mined_all() {
+    local addr
+    while read -r addr; do
+        (($(txl_rpc eth_getTransactionCount "[\"$addr\",\"latest\"]" | tr -d '"') >= PER_LANE)) || return 1
+    done <"$TXL_DIR/raw_lanes"
+}
+t0=$(ms)
+# Four streams side by side, each over lanes of its own in nonce order (a lane's next nonce never
+# reaches the node before the one under it).
+send_stream() {
+    local f
+    for f in "$TXL_DIR/raw/batch.$1".*.json; do
+        curl -sf -o /dev/null -H 'content-type: application/json' --data @"$f" "$TXLANE_RPC_URL" || return 1
+    done
+}
+for s in 00 01 02 03; do send_stream "$s" & done
+for s in 00 01 02 03; do wait -n || txl_fail "(a) sending the pre-signed transfers"; done
+last="$(tail -1 "$TXL_DIR/raw_lanes")"
+deadline=$((SECONDS + 300))
+while (($(txl_rpc eth_getTransactionCount "[\"$last\",\"latest\"]" | tr -d '"') < PER_LANE)); do
+    ((SECONDS < deadline)) || txl_fail "(a) anvil did not mine the pre-signed transfers in 300 s"
+    sleep 0.01
+done
+t1=$(ms)
+txl_wait_for 60 mined_all || txl_fail "(a) not every pre-signed transfer was mined"
+ingest=$((N * 1000 / (t1 - t0)))
+echo "(a) anvil ingest: $N pre-signed transfers sent and mined in $((t1 - t0)) ms: $ingest txs/s"
+
+# (b) txlane end to end on the same anvil.
+e2e_start allocator allocator 19391
+e2e_start signer1 signer 19392
+e2e_start signer2 signer 19393
+e2e_start broadcaster broadcaster 19394
+e2e_start watcher watcher 19395
+for port in 19391 19392 19393 19394 19395; do
+    txl_wait_ready "$port" 60 || txl_fail "worker on $port not ready"
+done
+echo "(b) $N payouts at once..."
+e2e_submit "$N"
+e2e_wait "$N" 900
+rates="$(txl_psql -d "$DB" -Atc "SELECT
+    round(count(*) / extract(epoch FROM max(t.submitted_at) - min(r.received_at))::numeric),
+    round(count(*) / extract(epoch FROM max(t.confirmed_at) - min(r.received_at))::numeric)
+    FROM txs t JOIN requests r USING (request_id) WHERE r.request_id LIKE '$E2E_PREFIX-1-%'")"
+IFS='|' read -r to_sub to_conf <<<"$rates"
+echo "(b) txlane: $N payouts, $to_sub/s to submitted, $to_conf/s to confirmed" \
+    "($((100 * to_sub / ingest)) % and $((100 * to_conf / ingest)) % of (a))"
+
+# (c) latency at a steady rate.
+NC=$((RATE * 10))
+echo "(c) $NC payouts at $RATE/s..."
+E2E_SUBMITS=$((E2E_SUBMITS + 1))
+"$TXL_CLI" submit --count "$NC" --random-recipients --value 1000000000000 --rate "$RATE" \
+    --prefix "$E2E_PREFIX-$E2E_SUBMITS" --quiet >>"$TXL_DIR/submit.out" 2>&1 ||
+    txl_fail "txlane submit: $(tail -2 "$TXL_DIR/submit.out")"
+e2e_wait $((N + NC)) 900
+txl_psql -d "$DB" -Atc "SELECT
+    round(count(*) / extract(epoch FROM max(r.received_at) - min(r.received_at))::numeric),
+    round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.submitted_at - r.received_at))::numeric, 1),
+    round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM t.submitted_at - r.received_at))::numeric, 1),
+    round(1000 * extract(epoch FROM max(t.submitted_at - r.received_at))::numeric, 1),
+    round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.confirmed_at - r.received_at))::numeric, 1),
+    round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM t.confirmed_at - r.received_at))::numeric, 1)
+    FROM txs t JOIN requests r USING (request_id) WHERE r.request_id LIKE '$E2E_PREFIX-$E2E_SUBMITS-%'" |
+    {
+        IFS='|' read -r got s50 s99 smax c50 c99
+        echo "(c) at $got requests/s: request -> submitted p50 $s50 ms, p99 $s99 ms, max $smax ms;" \
+            "-> confirmed p50 $c50 ms, p99 $c99 ms"
+    }
+e2e_audit
+e2e_stop_all
+echo "audit passed; figures above"
