@@ -119,28 +119,25 @@ static void bc_enqueue_signed(bc_t *bc, const bc_in_t *in) {
     bc_lane_enqueue(lane, e);
 }
 
-/* Applies the rows of the record statement: one per recorded message
- * (tx_id, state before, attempt before, lane, nonce, state after or NULL,
- * metadata). */
+/* Applies the rows of the record statement: one per message whose tx_id is
+ * in txs (tx_id, state before, attempt before, lane, nonce, state after or
+ * NULL, metadata); a message without a row names an unknown transaction. */
 static void bc_apply_recorded(bc_t *bc, bc_in_t *in, size_t n, PGresult *res) {
+    char *seen = xcalloc(n ? n : 1, 1);
     for (int r = 0; r < PQntuples(res); r++) {
         int64_t tx_id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
         bc_in_t *x = NULL;
         for (size_t i = 0; i < n && x == NULL; i++) {
-            if (in[i].ok && in[i].s.tx_id == tx_id)
+            if (in[i].ok && !seen[i] && in[i].s.tx_id == tx_id) {
                 x = &in[i];
+                seen[i] = 1;
+            }
         }
         if (x == NULL)
             continue;
         const msg_signed_t *s = &x->s;
         char hash[67];
         bc_hash_hex(s->hash, hash);
-        if (PQgetisnull(res, r, 1)) {
-            snprintf(x->detail, sizeof(x->detail), "tx_id %lld is not in PostgreSQL",
-                     (long long)tx_id);
-            bc_reject(x, "unknown_tx");
-            continue;
-        }
         const char *before = PQgetvalue(res, r, 1);
         long long lane = strtoll(PQgetvalue(res, r, 3), NULL, 10);
         unsigned long long nonce = strtoull(PQgetvalue(res, r, 4), NULL, 10);
@@ -171,6 +168,14 @@ static void bc_apply_recorded(bc_t *bc, bc_in_t *in, size_t n, PGresult *res) {
                      LF_I("recorded_attempt", attempt_before));
         }
     }
+    for (size_t i = 0; i < n; i++) {
+        if (in[i].ok && !seen[i]) {
+            snprintf(in[i].detail, sizeof(in[i].detail), "tx_id %lld is not in PostgreSQL",
+                     (long long)in[i].s.tx_id);
+            bc_reject(&in[i], "unknown_tx");
+        }
+    }
+    free(seen);
 }
 
 int bc_on_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
