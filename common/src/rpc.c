@@ -9,6 +9,7 @@
  */
 #include "txlane/rpc.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -28,8 +29,10 @@ struct rpc_client {
     CURL *pool[RPC_MAX_HANDLES];
     size_t pool_n;
     struct curl_slist *headers;
-    char *req;
-    size_t req_cap;
+    /* the set of batches in flight (rpc_batches_start .. its end), or NULL */
+    rpc_batch_t **inflight;
+    char **reqs;
+    size_t ninflight;
 };
 
 static pthread_once_t rpc_curl_once = PTHREAD_ONCE_INIT;
@@ -52,6 +55,10 @@ rpc_client_t *rpc_client_new(const char *url, long timeout_ms) {
 void rpc_client_free(rpc_client_t *c) {
     if (c == NULL)
         return;
+    if (c->inflight != NULL) {
+        int rc = rpc_batches_finish(c); /* the caller's batches get their answers */
+        (void)rc;
+    }
     for (size_t i = 0; i < c->pool_n; i++)
         curl_easy_cleanup(c->pool[i]);
     curl_multi_cleanup(c->multi);
@@ -208,20 +215,23 @@ static void rpc_handle_put(rpc_client_t *c, CURL *h) {
         curl_easy_cleanup(h);
 }
 
-int rpc_batches_send(rpc_client_t *c, rpc_batch_t **batches, size_t n) {
-    char **reqs = xcalloc(n, sizeof(char *));
-    int rc = 0;
+int rpc_batches_start(rpc_client_t *c, rpc_batch_t **batches, size_t n) {
+    assert(c->inflight == NULL);
+    c->inflight = xcalloc(n ? n : 1, sizeof(*c->inflight));
+    c->reqs = xcalloc(n ? n : 1, sizeof(char *));
+    c->ninflight = n;
     for (size_t i = 0; i < n; i++) {
         rpc_batch_t *b = batches[i];
+        c->inflight[i] = b;
         rpc_batch_clear_answers(b);
         if (b->n == 0)
             continue;
-        reqs[i] = rpc_batch_request(b);
+        c->reqs[i] = rpc_batch_request(b);
         CURL *h = rpc_handle_get(c);
         curl_easy_setopt(h, CURLOPT_URL, c->url);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, reqs[i]);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(reqs[i]));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->reqs[i]);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(c->reqs[i]));
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, rpc_on_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
@@ -232,14 +242,15 @@ int rpc_batches_send(rpc_client_t *c, rpc_batch_t **batches, size_t n) {
         b->handle = h;
         curl_multi_add_handle(c->multi, h);
     }
-    int running = 1;
-    while (running) {
-        CURLMcode mc = curl_multi_perform(c->multi, &running);
-        if (mc != CURLM_OK)
-            break;
-        if (running)
-            curl_multi_poll(c->multi, NULL, 0, 100, NULL);
-    }
+    /* First step at once: connections reused, requests written. */
+    int running = 0;
+    curl_multi_perform(c->multi, &running);
+    return 0;
+}
+
+/* Reads what finished: each done batch gets its answer parsed (or its
+ * failure), its handle back in the pool. */
+static void rpc_collect(rpc_client_t *c) {
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
@@ -260,23 +271,68 @@ int rpc_batches_send(rpc_client_t *c, rpc_batch_t **batches, size_t n) {
         } else {
             rpc_batch_parse(b);
         }
+        curl_multi_remove_handle(c->multi, msg->easy_handle);
+        rpc_handle_put(c, msg->easy_handle);
+        b->handle = NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        rpc_batch_t *b = batches[i];
-        if (b->handle != NULL) {
+}
+
+/* Ends the set in flight: every batch has its rc; returns the first failure. */
+static int rpc_end(rpc_client_t *c) {
+    int rc = 0;
+    for (size_t i = 0; i < c->ninflight; i++) {
+        rpc_batch_t *b = c->inflight[i];
+        if (b->handle != NULL) { /* the transfer loop stopped early (a curl error) */
             curl_multi_remove_handle(c->multi, b->handle);
             rpc_handle_put(c, b->handle);
             b->handle = NULL;
         }
-        free(reqs[i]);
+        free(c->reqs[i]);
         if (b->n > 0 && b->rc == 0 && b->tree == NULL)
             rpc_batch_fail(b, TXL_EIO, "no answer from node%s", "");
         if (b->rc != 0 && rc == 0)
             rc = b->rc;
     }
-    free(reqs);
+    free(c->reqs);
+    free(c->inflight);
+    c->reqs = NULL;
+    c->inflight = NULL;
+    c->ninflight = 0;
     health_set(HEALTH_NODE, rc == 0 || rc == TXL_ERPC);
     return rc;
+}
+
+int rpc_batches_busy(const rpc_client_t *c) {
+    return c->inflight != NULL;
+}
+
+int rpc_batches_poll(rpc_client_t *c, int wait_ms, int *rc) {
+    assert(c->inflight != NULL);
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(c->multi, &running);
+    if (mc == CURLM_OK && running > 0 && wait_ms > 0) {
+        curl_multi_poll(c->multi, NULL, 0, wait_ms, NULL);
+        mc = curl_multi_perform(c->multi, &running);
+    }
+    rpc_collect(c);
+    if (mc == CURLM_OK && running > 0)
+        return 0;
+    *rc = rpc_end(c);
+    return 1;
+}
+
+int rpc_batches_finish(rpc_client_t *c) {
+    int rc = 0;
+    while (!rpc_batches_poll(c, 100, &rc)) {
+    }
+    return rc;
+}
+
+int rpc_batches_send(rpc_client_t *c, rpc_batch_t **batches, size_t n) {
+    int rc = rpc_batches_start(c, batches, n);
+    if (rc != 0)
+        return rc;
+    return rpc_batches_finish(c);
 }
 
 int rpc_batch_send(rpc_client_t *c, rpc_batch_t *b) {

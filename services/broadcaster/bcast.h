@@ -4,7 +4,8 @@
  *   main.c    configuration, wiring, the loop
  *   lanes.c   lanes (address, partition, ownership) and their nonce-ordered queues
  *   ingest.c  txlane.signed batches -> pending in PostgreSQL -> queues; takeovers
- *   sender.c  mined-nonce polls, sending within the in-flight window, answers
+ *   sender.c  the loop between batches: mined-nonce polls, PostgreSQL notes
+ *   round.c   send rounds within the in-flight window, without waiting; answers
  *   store.c   every PostgreSQL statement (batched with unnest)
  *   report.c  status events, DLQ entries, notes to write, metrics
  *
@@ -27,6 +28,7 @@
 #include "txlane/metrics.h"
 #include "txlane/node_answer.h"
 #include "txlane/producer.h"
+#include "txlane/rpc.h"
 #include "txlane/worker.h"
 
 #define BC_PROGRAM "broadcaster"
@@ -56,6 +58,7 @@ typedef enum {
     BC_ENTRY_QUEUED = 0, /* to be sent when next_ms comes (first send or a retry) */
     BC_ENTRY_ACCEPTED,   /* the node has it; waits for the mined nonce to pass it */
     BC_ENTRY_INVALID,    /* rejected for good; waits for a replacement (the watcher's cancel) */
+    BC_ENTRY_SENDING,    /* in the send round in flight; its answer decides */
 } bc_entry_state_t;
 
 typedef struct {
@@ -111,6 +114,28 @@ typedef struct {
     size_t n, cap;
 } bc_notes_t;
 
+/* A call of the send round: which entry it was for (found again by these). */
+typedef struct {
+    uint32_t lane;
+    uint32_t attempt;
+    uint64_t nonce;
+    int64_t tx_id;
+} bc_sent_t;
+
+/* The send round in flight (n == 0: none). Call i is in batches[i / per]. */
+typedef struct {
+    rpc_batch_t **batches;
+    size_t nb, per;
+    bc_sent_t *sent;
+    size_t n;
+    long long started_ms;
+} bc_round_t;
+
+/* A send round's HTTP requests time out after this. */
+#define BC_SEND_TIMEOUT_MS 5000
+/* While a round is in flight the loop waits at most this for messages. */
+#define BC_ROUND_WAIT_MS 1
+
 typedef struct {
     metric_t *sent, *retries, *recorded, *submitted, *dlq, *alerts, *mined_checks;
     metric_t *answers[NODE_ANSWER_COUNT];
@@ -121,6 +146,8 @@ typedef struct {
 typedef struct {
     const bc_config_t *cfg;
     worker_t *w;
+    rpc_client_t *send_rpc; /* the send rounds' own connections (owned) */
+    bc_round_t round;
     producer_t *producer;
     hd_node_t chain; /* public node m/44'/60'/0'/0: lane i is its child i */
     bc_lane_t **lanes; /* by index; NULL until first needed */
@@ -139,6 +166,7 @@ typedef struct {
     bc_notes_t to_submit;   /* accepted or mined attempts: pending -> submitted */
     bc_notes_t to_result;   /* other answers: tx_attempts.result + alert */
     bc_notes_t to_low;      /* lanes found without funds: lanes.status = low_funds */
+    long long next_gauges_ms;
     jbuf_t j;
     bc_metrics_t m;
 } bc_t;
@@ -156,6 +184,8 @@ int32_t bc_lane_partition(const bc_t *bc, const bc_lane_t *lane);
 int bc_lane_enqueue(bc_lane_t *lane, bc_entry_t *e);
 /* Drops every entry (revocation). */
 void bc_lane_clear(bc_lane_t *lane);
+/* Index of the entry of that nonce, or lane->n. */
+size_t bc_lane_find(const bc_lane_t *lane, uint64_t nonce);
 /* Removes q[i] and returns it (the caller frees it). */
 bc_entry_t *bc_lane_take(bc_lane_t *lane, size_t i);
 bc_entry_t *bc_entry_new(int64_t tx_id, const char *request_id, uint64_t nonce, uint32_t attempt,
@@ -172,6 +202,18 @@ void bc_on_assign(void *ctx, const rd_kafka_topic_partition_list_t *parts);
 void bc_on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts);
 /* Loads the owned lanes that are not loaded yet; 0 or TXL_EDB. */
 int bc_load_owned(bc_t *bc) TXL_WUR;
+
+/* round.c */
+long long bc_backoff(const bc_t *bc, unsigned failures);
+void bc_node_failed(bc_t *bc, const rpc_batch_t *b, long long now);
+void bc_node_ok(bc_t *bc);
+/* Starts a send round of the due entries unless one is in flight. */
+void bc_round_start(bc_t *bc, long long now);
+/* Drives the round in flight (waiting at most wait_ms); applies its answers
+ * when it ends. Returns 1 while one is still in flight. */
+int bc_round_poll(bc_t *bc, int wait_ms);
+/* Waits for the round in flight and applies its answers. */
+void bc_round_drain(bc_t *bc);
 
 /* sender.c */
 /* Returns how long the stream may wait for a message (stream.h). */

@@ -295,6 +295,11 @@ void bc_on_assign(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
 
 void bc_on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
     bc_t *bc = ctx;
+    /* The round in flight ends first and what it learnt is written, so the
+     * next owner of these lanes starts from what the node said. */
+    bc_round_drain(bc);
+    if (bc_flush(bc) != 0)
+        log_warn("node answers left unrecorded at revocation (the next owner re-sends them)");
     size_t n;
     int32_t *v = bc_parts_of(bc, parts, &n);
     bc_lanes_assign(bc, v, n, 0);

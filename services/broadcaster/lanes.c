@@ -161,6 +161,11 @@ static size_t bc_lane_lower_bound(const bc_lane_t *lane, uint64_t nonce) {
     return lo;
 }
 
+size_t bc_lane_find(const bc_lane_t *lane, uint64_t nonce) {
+    size_t i = bc_lane_lower_bound(lane, nonce);
+    return i < lane->n && lane->q[i]->nonce == nonce ? i : lane->n;
+}
+
 int bc_lane_enqueue(bc_lane_t *lane, bc_entry_t *e) {
     size_t i = bc_lane_lower_bound(lane, e->nonce);
     if (i < lane->n && lane->q[i]->nonce == e->nonce) {

@@ -161,8 +161,11 @@ int main(int argc, char **argv) {
                               .ping_client = producer_handle(bc.producer)};
         rc = worker_open(&w, &spec, errstr, sizeof(errstr));
     }
-    if (rc == 0)
+    if (rc == 0) {
+        /* the send rounds get connections of their own (round.c) */
+        bc.send_rpc = rpc_client_new(cfg.rpc_url, BC_SEND_TIMEOUT_MS);
         rc = bc_check_lanes(&bc, errstr, sizeof(errstr));
+    }
     if (rc == 0)
         rc = bc_wait_partitions(&bc, &w);
     if (rc == 0)
@@ -179,15 +182,18 @@ int main(int argc, char **argv) {
             stream_poll(stream);
     }
     /* Closing the consumer revokes the partitions (the batch in hand is
-     * recorded first); then what the node told us is written, and the
-     * status events are delivered. */
+     * recorded first, the send round in flight ended); then what the node
+     * told us is written, and the status events are delivered. */
     stream_close(stream);
+    if (bc.send_rpc != NULL)
+        bc_round_drain(&bc);
     if (rc == 0 && bc_flush(&bc) != 0)
         log_warn("node answers left unrecorded at exit (the next owner re-sends and records them)");
     if (bc.producer != NULL && producer_flush(bc.producer) != 0)
         log_warn("status events left undelivered at exit");
     producer_free(bc.producer);
     worker_close(&w);
+    rpc_client_free(bc.send_rpc);
     bc_notes_free(&bc.to_submit);
     bc_notes_free(&bc.to_result);
     bc_notes_free(&bc.to_low);

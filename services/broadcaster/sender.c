@@ -1,30 +1,25 @@
 /*
  * sender.c - the broadcaster's work between batches (the stream's on_idle):
  *
- *  1. every poll_ms, the mined nonce ("latest" transaction count) of every
+ *  1. the send round (round.c): the one in flight is driven without waiting
+ *     and its answers applied when it ends; then the next starts;
+ *  2. every poll_ms, the mined nonce ("latest" transaction count) of every
  *     lane with queued transactions, in one JSON-RPC batch with the head's
  *     number; sooner when a lane's window is full and the head, read every
  *     block_poll_ms meanwhile, has moved (the stream's wait for messages is
- *     cut short to match: a lane waits for a block, not for a timer); entries the chain
- *     has passed leave the queue (one the node never accepted is first checked
- *     against the receipts of all its attempts: mined by us -> submitted,
- *     else an alert, the nonce was used by something else);
- *  2. sending: per lane, the queued entries with nonce < mined + max_inflight
- *     that are due, as eth_sendRawTransaction batches over rpc_batches_send
- *     (up to rpc_concurrency in flight); a lane held for insufficient funds
- *     only probes its lowest nonce every funds_retry_ms;
- *  3. each answer classified by node_answer.h and acted on; what it teaches
- *     is written to PostgreSQL in batches (notes kept until written).
+ *     cut short to match: a lane waits for a block, not for a timer); entries
+ *     the chain has passed leave the queue (one the node never accepted is
+ *     first checked against the receipts of all its attempts: mined by us ->
+ *     submitted, else an alert, the nonce was used by something else);
+ *  3. what the node told us is written to PostgreSQL in batches (notes kept
+ *     until written), while the next round is in flight.
  *
- * Retries back off per entry from retry_min_ms to retry_max_ms, forever; a
- * transport failure pauses all node traffic with the same capped backoff.
  * No nonce is ever skipped: an entry leaves its queue only when the chain's
  * mined nonce passes it, or when its lane is revoked. Main thread only.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "bcast.h"
 #include "txlane/log.h"
@@ -38,6 +33,8 @@
 #define BC_MINED_MISSES 3
 /* Pause of PostgreSQL work after a failure. */
 #define BC_PG_RETRY_MS 1000
+/* Interval of the queue gauges. */
+#define BC_GAUGES_MS 250
 
 typedef struct {
     bc_lane_t *lane;
@@ -57,29 +54,6 @@ static void bc_refs_add(bc_refs_t *r, bc_lane_t *lane, bc_entry_t *e) {
     r->v[r->n].lane = lane;
     r->v[r->n].e = e;
     r->n++;
-}
-
-static long long bc_backoff(const bc_t *bc, unsigned failures) {
-    long long d = bc->cfg->retry_min_ms;
-    for (unsigned i = 1; i < failures && d < bc->cfg->retry_max_ms; i++)
-        d *= 2;
-    return d < bc->cfg->retry_max_ms ? d : bc->cfg->retry_max_ms;
-}
-
-static void bc_node_failed(bc_t *bc, const rpc_batch_t *b, long long now) {
-    bc->node_failures++;
-    bc->node_retry_ms = now + bc_backoff(bc, bc->node_failures);
-    if (bc->node_failures == 1 || bc->node_failures % 20 == 0)
-        log_warn("could not reach node, backing off", LF_S("error", b->errstr),
-                 LF_U("failures", bc->node_failures),
-                 LF_I("backoff_ms", bc->node_retry_ms - now));
-}
-
-static void bc_node_ok(bc_t *bc) {
-    if (bc->node_failures > 0)
-        log_info("node reachable again", LF_U("after_failures", bc->node_failures));
-    bc->node_failures = 0;
-    bc->node_retry_ms = 0;
 }
 
 /* Sends n batches concurrently and records their latency. Each batch's rc
@@ -186,6 +160,10 @@ static void bc_lane_advance(bc_lane_t *lane, bc_refs_t *passed) {
     size_t i = 0;
     while (i < lane->n && lane->q[i]->nonce < lane->mined) {
         bc_entry_t *e = lane->q[i];
+        if (e->state == BC_ENTRY_SENDING) {
+            i++; /* its answer comes first (round.c) */
+            continue;
+        }
         if (e->state == BC_ENTRY_ACCEPTED || e->submitted) {
             bc_entry_free(bc_lane_take(lane, i));
             continue;
@@ -276,179 +254,6 @@ static int bc_head_moved(bc_t *bc, long long now) {
         bc_node_failed(bc, &b, now);
     rpc_batch_free(&b);
     return moved;
-}
-
-/* ---- 3. answers --------------------------------------------------------- */
-
-static void bc_retry(bc_t *bc, bc_entry_t *e, long long now) {
-    e->failures++;
-    e->next_ms = now + bc_backoff(bc, e->failures);
-    metric_inc(bc->m.retries);
-}
-
-/* Writes the answer to the attempt (and an alert) once per outcome. */
-static void bc_report(bc_t *bc, bc_lane_t *lane, bc_entry_t *e, node_answer_t a,
-                      const char *result) {
-    if (e->reported == (int)a.outcome)
-        return;
-    e->reported = (int)a.outcome;
-    char hash[67];
-    bc_hash_hex(e->hash, hash);
-    log_warn("node did not accept transaction", LF_U("lane", lane->index),
-             LF_U("nonce", e->nonce), LF_I("tx_id", e->tx_id), LF_U("attempt", e->attempt),
-             LF_S("tx_hash", hash), LF_S("outcome", node_outcome_name(a.outcome)),
-             LF_S("action", node_action_name(node_outcome_action(a.outcome))),
-             LF_S("answer", result));
-    bc_notes_add(&bc->to_result, e->tx_id, e->attempt, (int32_t)lane->index, result);
-}
-
-static void bc_apply_answer(bc_t *bc, bc_lane_t *lane, bc_entry_t *e, const rpc_batch_t *b,
-                            size_t i, long long now) {
-    node_answer_t a = node_answer_of_call(b, i);
-    const rpc_call_t *call = &b->calls[i];
-    char result[400];
-    if (call->error_message != NULL)
-        snprintf(result, sizeof(result), "%s/%s: %s", node_outcome_name(a.outcome), a.reason,
-                 call->error_message);
-    else
-        snprintf(result, sizeof(result), "%s/%s", node_outcome_name(a.outcome), a.reason);
-    metric_inc(bc->m.answers[a.outcome]);
-    switch (node_outcome_action(a.outcome)) {
-    case NODE_ACTION_SUBMITTED:
-        if (a.outcome == NODE_ANSWER_ACCEPTED) {
-            char hash[67];
-            bc_hash_hex(e->hash, hash);
-            if (strcasecmp(rpc_result_str(call->result), hash) != 0)
-                log_warn("node answered another hash than the transaction's",
-                         LF_U("lane", lane->index), LF_U("nonce", e->nonce),
-                         LF_I("tx_id", e->tx_id), LF_S("tx_hash", hash),
-                         LF_S("answer", rpc_result_str(call->result)));
-        }
-        e->state = BC_ENTRY_ACCEPTED;
-        e->failures = 0;
-        bc_notes_add(&bc->to_submit, e->tx_id, e->attempt, (int32_t)lane->index, result);
-        if (lane->held) {
-            lane->held = 0;
-            log_info("lane can pay again, sending resumes", LF_U("lane", lane->index));
-        }
-        break;
-    case NODE_ACTION_CHECK_MINED:
-        /* Resolved when the mined nonce passes it (bc_lane_advance): poll now. */
-        bc->next_poll_ms = now;
-        bc_retry(bc, e, now);
-        break;
-    case NODE_ACTION_BUMP:
-        bc_retry(bc, e, now);
-        bc_report(bc, lane, e, a, result);
-        break;
-    case NODE_ACTION_HOLD_LANE:
-        if (!lane->held) {
-            lane->held = 1;
-            lane->probe_ms = now + bc->cfg->funds_retry_ms;
-            bc_notes_add(&bc->to_low, -1, 0, (int32_t)lane->index, result);
-            log_warn("lane cannot pay for its transactions, holding it",
-                     LF_U("lane", lane->index), LF_S("address", lane->address_str),
-                     LF_U("nonce", e->nonce), LF_S("answer", result));
-        }
-        e->next_ms = 0;
-        metric_inc(bc->m.retries);
-        bc_report(bc, lane, e, a, result);
-        break;
-    case NODE_ACTION_RETRY:
-        if (a.outcome == NODE_ANSWER_TRANSPORT) {
-            e->next_ms = bc->node_retry_ms;
-            metric_inc(bc->m.retries);
-        } else {
-            bc_retry(bc, e, now);
-        }
-        if (a.outcome == NODE_ANSWER_UNKNOWN)
-            bc_report(bc, lane, e, a, result);
-        break;
-    case NODE_ACTION_CANCEL:
-        e->state = BC_ENTRY_INVALID;
-        bc_report(bc, lane, e, a, result);
-        break;
-    }
-}
-
-/* ---- 2. sending --------------------------------------------------------- */
-
-/* The entries due now, per lane in nonce order, within the window; sets
- * bc->blocked when a lane has queued entries beyond its window. */
-static void bc_collect_due(bc_t *bc, bc_refs_t *due, long long now) {
-    bc->blocked = 0;
-    for (size_t i = 0; i < bc->nlanes; i++) {
-        bc_lane_t *lane = bc->lanes[i];
-        if (lane == NULL || lane->n == 0 || !lane->mined_known || lane->held)
-            continue;
-        uint64_t limit = lane->mined + (uint64_t)bc->cfg->max_inflight;
-        size_t k = 0;
-        for (; k < lane->n && lane->q[k]->nonce < limit; k++) {
-            bc_entry_t *e = lane->q[k];
-            if (e->state != BC_ENTRY_QUEUED || e->next_ms > now || e->nonce < lane->mined)
-                continue; /* below mined: waits for the receipt check */
-            bc_refs_add(due, lane, e);
-        }
-        for (; k < lane->n && !bc->blocked; k++)
-            bc->blocked = lane->q[k]->state == BC_ENTRY_QUEUED;
-    }
-    /* A lane held for insufficient funds only probes its lowest queued nonce. */
-    for (size_t i = 0; i < bc->nlanes; i++) {
-        bc_lane_t *lane = bc->lanes[i];
-        if (lane == NULL || !lane->held || !lane->mined_known || now < lane->probe_ms)
-            continue;
-        uint64_t limit = lane->mined + (uint64_t)bc->cfg->max_inflight;
-        for (size_t k = 0; k < lane->n && lane->q[k]->nonce < limit; k++) {
-            bc_entry_t *e = lane->q[k];
-            if (e->state != BC_ENTRY_QUEUED || e->next_ms > now || e->nonce < lane->mined)
-                continue;
-            bc_refs_add(due, lane, e);
-            lane->probe_ms = now + bc->cfg->funds_retry_ms;
-            break;
-        }
-    }
-}
-
-static void bc_send(bc_t *bc, long long now) {
-    if (now < bc->node_retry_ms)
-        return;
-    bc_refs_t due = {0};
-    bc_collect_due(bc, &due, now);
-    size_t per_round = (size_t)(bc->cfg->rpc_concurrency * bc->cfg->rpc_batch_max);
-    for (size_t start = 0; start < due.n;) {
-        size_t count = due.n - start < per_round ? due.n - start : per_round;
-        size_t nb = (count + (size_t)bc->cfg->rpc_batch_max - 1) / (size_t)bc->cfg->rpc_batch_max;
-        if (nb < (size_t)bc->cfg->rpc_concurrency && count >= (size_t)bc->cfg->rpc_concurrency)
-            nb = (size_t)bc->cfg->rpc_concurrency; /* spread a round over every connection */
-        size_t size = (count + nb - 1) / nb;
-        rpc_batch_t **batches = xcalloc(nb, sizeof(*batches));
-        for (size_t i = 0; i < nb; i++) {
-            batches[i] = xmalloc(sizeof(rpc_batch_t));
-            rpc_batch_init(batches[i]);
-        }
-        for (size_t i = 0; i < count; i++)
-            rpc_batch_add(batches[i / size], "eth_sendRawTransaction", due.v[start + i].e->params);
-        bc_rpc_send(bc, batches, nb, bc->m.rpc_send_seconds);
-        metric_add(bc->m.sent, (double)count);
-        int failed = 0;
-        for (size_t i = 0; i < nb; i++) {
-            if (batches[i]->rc != 0 && !failed) {
-                bc_node_failed(bc, batches[i], now);
-                failed = 1;
-            }
-        }
-        if (!failed)
-            bc_node_ok(bc);
-        for (size_t i = 0; i < count; i++) {
-            bc_ref_t *r = &due.v[start + i];
-            bc_apply_answer(bc, r->lane, r->e, batches[i / size], i % size, now);
-        }
-        bc_batches_free(batches, nb);
-        start += count;
-        if (failed)
-            break; /* the rest waits for the node */
-    }
-    free(due.v);
 }
 
 /* ---- PostgreSQL ----------------------------------------------------------- */
@@ -552,7 +357,11 @@ static void bc_check_held(bc_t *bc, long long now) {
     free(ids);
 }
 
-static void bc_gauges(bc_t *bc) {
+/* The queue gauges (every BC_GAUGES_MS: they walk every queue). */
+static void bc_gauges(bc_t *bc, long long now) {
+    if (now < bc->next_gauges_ms)
+        return;
+    bc->next_gauges_ms = now + BC_GAUGES_MS;
     size_t depth = 0, held = 0;
     for (size_t i = 0; i < bc->nlanes; i++) {
         bc_lane_t *lane = bc->lanes[i];
@@ -560,7 +369,8 @@ static void bc_gauges(bc_t *bc) {
             continue;
         size_t inflight = 0;
         for (size_t k = 0; k < lane->n; k++)
-            inflight += lane->q[k]->state == BC_ENTRY_ACCEPTED;
+            inflight += lane->q[k]->state == BC_ENTRY_ACCEPTED ||
+                        lane->q[k]->state == BC_ENTRY_SENDING;
         metric_set(lane->m_inflight, (double)inflight);
         depth += lane->n;
         held += lane->held != 0;
@@ -573,6 +383,7 @@ int bc_on_idle(void *ctx) {
     bc_t *bc = ctx;
     worker_tick(bc->w, 0);
     rd_kafka_poll(producer_handle(bc->producer), 0);
+    (void)bc_round_poll(bc, 0); /* the answers of the round in flight, if it ended */
     long long now = service_now_ms();
     /* PostgreSQL work waits a second after a failure; sending goes on. */
     int pg = now >= bc->pg_retry_ms;
@@ -590,13 +401,16 @@ int bc_on_idle(void *ctx) {
     }
     if (pg)
         bc_check_held(bc, now);
-    bc_send(bc, service_now_ms());
+    bc_round_start(bc, service_now_ms());
+    /* written while the round is in flight */
     if (pg && bc_flush_notes(bc) != 0)
         bc->pg_retry_ms = service_now_ms() + BC_PG_RETRY_MS;
-    bc_gauges(bc);
+    now = service_now_ms();
+    bc_gauges(bc, now);
+    if (bc->round.n > 0)
+        return BC_ROUND_WAIT_MS; /* back soon for its answers */
     if (!bc->blocked)
         return STREAM_WAIT_MAX_MS;
     long long due = bc->next_head_ms > bc->node_retry_ms ? bc->next_head_ms : bc->node_retry_ms;
-    now = service_now_ms();
     return due <= now ? 0 : due - now < STREAM_WAIT_MAX_MS ? (int)(due - now) : STREAM_WAIT_MAX_MS;
 }

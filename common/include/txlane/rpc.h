@@ -3,7 +3,10 @@
  *
  * A batch is one HTTP POST carrying many calls; rpc_batches_send() sends
  * several batches concurrently over kept-alive connections (libcurl multi)
- * and waits for all of them. Every request has a timeout. Results are yajl
+ * and waits for all of them. rpc_batches_start() does the same without
+ * waiting: the caller drives the set with rpc_batches_poll() (or ends it with
+ * rpc_batches_finish()) and does other work meanwhile; a client has at most
+ * one set in flight, and its blocking calls wait for that set too. Every request has a timeout. Results are yajl
  * trees owned by the batch until rpc_batch_reset()/rpc_batch_free().
  *
  * A client belongs to one thread.
@@ -65,6 +68,18 @@ int rpc_batch_send(rpc_client_t *c, rpc_batch_t *b) TXL_WUR;
 /* Sends n batches concurrently; returns 0 if all got answers, else the first
  * failure (each batch's rc says which). */
 int rpc_batches_send(rpc_client_t *c, rpc_batch_t **batches, size_t n) TXL_WUR;
+
+/* Starts n batches and returns at once (0). The batches must stay alive and
+ * untouched until the set ends; the client must have no set in flight. */
+int rpc_batches_start(rpc_client_t *c, rpc_batch_t **batches, size_t n) TXL_WUR;
+/* 1 while a started set has not ended. */
+int rpc_batches_busy(const rpc_client_t *c);
+/* Drives the set in flight, waiting at most wait_ms (0: not at all) for the
+ * node. Returns 1 when the set has ended (every batch has its answer or its
+ * rc; *rc is what rpc_batches_send would return), 0 while it goes on. */
+int rpc_batches_poll(rpc_client_t *c, int wait_ms, int *rc);
+/* Waits for the set in flight to end; returns as rpc_batches_send. */
+int rpc_batches_finish(rpc_client_t *c) TXL_WUR;
 
 /* Helpers to read results: a "0x..." quantity as uint64. */
 int rpc_result_u64(yajl_val v, unsigned long long *out) TXL_WUR;
