@@ -4,7 +4,9 @@
  * Each queued message is a producer_rec_t that owns its topic, key and value
  * until the delivery report arrives; librdkafka references those buffers
  * (no copy). A successful report frees the record; a failed one moves it to
- * the retry list that producer_flush() sends again. Single-threaded: the
+ * the retry list that producer_flush() and producer_poll() send again. Each
+ * record belongs to a delivery mark; a mark is done when none of its records
+ * (and none of an earlier mark's) is left undelivered. Single-threaded: the
  * delivery callback runs inside rd_kafka_poll/rd_kafka_flush on the owner's
  * thread.
  */
@@ -31,15 +33,55 @@ typedef struct producer_rec {
     void *value;
     size_t value_len;
     int32_t partition;
+    uint64_t mark; /* producer_mark() it belongs to */
 } producer_rec_t;
+
+/* Messages of one mark not yet delivered. */
+typedef struct {
+    uint64_t mark;
+    size_t left;
+} producer_slot_t;
 
 struct producer {
     rd_kafka_t *rk;
     size_t outstanding; /* queued in librdkafka, report not yet seen */
     producer_rec_t *failed_head, *failed_tail;
     size_t failed;
+    uint64_t mark;          /* the mark messages queued now belong to */
+    producer_slot_t *slots; /* marks with messages not yet delivered, oldest first */
+    size_t nslots, slots_cap;
     metric_t *m_sent, *m_failed;
 };
+
+/* Counts one more message of the current mark. */
+static void producer_slot_add(producer_t *p) {
+    if (p->nslots > 0 && p->slots[p->nslots - 1].mark == p->mark) {
+        p->slots[p->nslots - 1].left++;
+        return;
+    }
+    if (p->nslots == p->slots_cap) {
+        p->slots_cap = p->slots_cap ? p->slots_cap * 2 : 8;
+        p->slots = xrealloc(p->slots, p->slots_cap * sizeof(*p->slots));
+    }
+    p->slots[p->nslots++] = (producer_slot_t){.mark = p->mark, .left = 1};
+}
+
+/* One message of mark delivered; marks with nothing left leave the front. */
+static void producer_slot_done(producer_t *p, uint64_t mark) {
+    for (size_t i = 0; i < p->nslots; i++) {
+        if (p->slots[i].mark == mark) {
+            p->slots[i].left--;
+            break;
+        }
+    }
+    size_t k = 0;
+    while (k < p->nslots && p->slots[k].left == 0)
+        k++;
+    if (k > 0) {
+        memmove(p->slots, p->slots + k, (p->nslots - k) * sizeof(*p->slots));
+        p->nslots -= k;
+    }
+}
 
 static void producer_rec_free(producer_rec_t *r) {
     if (r == NULL)
@@ -57,6 +99,7 @@ static void producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op
     p->outstanding--;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         metric_inc(p->m_sent);
+        producer_slot_done(p, r->mark);
         producer_rec_free(r);
         return;
     }
@@ -140,10 +183,50 @@ int producer_send(producer_t *p, const char *topic, const void *key, size_t key_
     memcpy(r->value, value, value_len);
     r->value_len = value_len;
     r->partition = partition;
+    r->mark = p->mark;
     int rc = producer_enqueue(p, r, 0);
     if (rc != 0)
         producer_rec_free(r);
+    else
+        producer_slot_add(p);
     return rc;
+}
+
+uint64_t producer_mark(producer_t *p) {
+    return p->mark++;
+}
+
+int producer_mark_done(const producer_t *p, uint64_t mark) {
+    return p->nslots == 0 || p->slots[0].mark > mark;
+}
+
+/* Sends failed records again, in their original order; 0, or TXL_EKAFKA
+ * with the rest (the one that could not be queued first) kept for later. */
+static int producer_requeue(producer_t *p, long long give_up_ms) {
+    while (p->failed_head != NULL) {
+        producer_rec_t *r = p->failed_head;
+        p->failed_head = r->next;
+        if (p->failed_head == NULL)
+            p->failed_tail = NULL;
+        p->failed--;
+        r->next = NULL;
+        if (producer_enqueue(p, r, give_up_ms) != 0) {
+            /* still ours: back at the head, sent again on the next try */
+            r->next = p->failed_head;
+            p->failed_head = r;
+            if (p->failed_tail == NULL)
+                p->failed_tail = r;
+            p->failed++;
+            return TXL_EKAFKA;
+        }
+    }
+    return 0;
+}
+
+void producer_poll(producer_t *p, int timeout_ms) {
+    if (p->failed_head != NULL && !kafka_fatal && producer_requeue(p, service_now_ms() + 1000) != 0)
+        log_warn("could not queue a kafka message again, will retry");
+    rd_kafka_poll(p->rk, timeout_ms);
 }
 
 int producer_flush(producer_t *p) {
@@ -161,18 +244,8 @@ int producer_flush(producer_t *p) {
             }
         }
         /* Re-queue failed records in their original order. */
-        while (p->failed_head != NULL) {
-            producer_rec_t *r = p->failed_head;
-            p->failed_head = r->next;
-            if (p->failed_head == NULL)
-                p->failed_tail = NULL;
-            p->failed--;
-            r->next = NULL;
-            if (producer_enqueue(p, r, stop_deadline) != 0) {
-                producer_rec_free(r);
-                return TXL_EKAFKA;
-            }
-        }
+        if (producer_requeue(p, stop_deadline) != 0)
+            return TXL_EKAFKA;
         rd_kafka_flush(p->rk, PRODUCER_POLL_MS);
     }
     return 0;
@@ -194,5 +267,6 @@ void producer_free(producer_t *p) {
         p->failed_head = r->next;
         producer_rec_free(r);
     }
+    free(p->slots);
     free(p);
 }

@@ -6,7 +6,9 @@
  * the owner's thread) can process and commit it before partitions go away.
  * Offsets: after on_batch succeeds, offset+1 of the last message of each
  * partition is stored and committed asynchronously; revocation and close
- * commit synchronously. Single-threaded.
+ * commit synchronously. With a producer (pipelined commits) the offsets wait
+ * in a FIFO with the batch's delivery mark and are committed, oldest first,
+ * once the mark is done. Single-threaded.
  */
 #include "txlane/stream.h"
 
@@ -24,13 +26,22 @@
 #define STREAM_BACKOFF_MIN_MS 100
 #define STREAM_BACKOFF_MAX_MS 5000
 
+typedef struct {
+    rd_kafka_topic_partition_list_t *offs; /* next offsets to commit */
+    uint64_t mark;                         /* producer mark of the batch's output */
+    size_t n;                              /* messages of the batch */
+} stream_pending_t;
+
 struct stream {
     stream_handlers_t h;
     rd_kafka_t *rk;
     rd_kafka_message_t **batch;
     size_t n;
+    stream_pending_t pending[STREAM_PENDING_MAX]; /* oldest first */
+    size_t npending;
     rd_kafka_topic_partition_list_t *assigned;
     metric_t *m_batches, *m_messages, *m_retries, *m_rebalances, *m_batch_size;
+    metric_t *m_committed, *m_pending;
 };
 
 static const double stream_size_bounds[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000};
@@ -48,6 +59,12 @@ stream_t *stream_new(const stream_handlers_t *h) {
                                   "times a batch was handed back after a failure");
     s->m_rebalances = metric_counter("txlane_stream_rebalances_total", NULL,
                                      "partition assignments and revocations");
+    s->m_committed = metric_counter("txlane_stream_committed_total", NULL,
+                                    "messages whose offsets were committed (their output "
+                                    "delivered)");
+    s->m_pending = metric_gauge("txlane_stream_pending_batches", NULL,
+                                "batches processed whose output waits for delivery before "
+                                "their offsets are committed");
     s->m_batch_size = metric_histogram("txlane_stream_batch_messages", NULL,
                                        "messages per batch", stream_size_bounds,
                                        sizeof(stream_size_bounds) / sizeof(stream_size_bounds[0]));
@@ -80,9 +97,8 @@ static void stream_batch_drop(stream_t *s) {
     s->n = 0;
 }
 
-/* Stores offset+1 of the last message per partition of the batch, then
- * commits (async unless sync). */
-static void stream_batch_commit(stream_t *s, int sync) {
+/* offset+1 of the last message per partition of the batch. Caller destroys. */
+static rd_kafka_topic_partition_list_t *stream_batch_offsets(const stream_t *s) {
     rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new((int)s->n);
     for (size_t i = 0; i < s->n; i++) {
         rd_kafka_message_t *m = s->batch[i];
@@ -94,13 +110,60 @@ static void stream_batch_commit(stream_t *s, int sync) {
         if (m->offset + 1 > tp->offset)
             tp->offset = m->offset + 1;
     }
+    return offs;
+}
+
+/* Stores the offsets, then commits them (async unless sync). */
+static void stream_offsets_commit(stream_t *s, rd_kafka_topic_partition_list_t *offs, int sync) {
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(s->rk, offs);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         log_warn("could not store offsets", LF_S("error", rd_kafka_err2str(err)));
     err = rd_kafka_commit(s->rk, offs, !sync);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         log_warn("could not commit offsets", LF_S("error", rd_kafka_err2str(err)));
-    rd_kafka_topic_partition_list_destroy(offs);
+}
+
+/* Commits the pending batches whose output is delivered, oldest first. */
+static void stream_pending_commit(stream_t *s, int sync) {
+    size_t k = 0;
+    while (k < s->npending && producer_mark_done(s->h.producer, s->pending[k].mark)) {
+        stream_offsets_commit(s, s->pending[k].offs, sync);
+        rd_kafka_topic_partition_list_destroy(s->pending[k].offs);
+        metric_add(s->m_committed, (double)s->pending[k].n);
+        k++;
+    }
+    memmove(s->pending, s->pending + k, (s->npending - k) * sizeof(s->pending[0]));
+    s->npending -= k;
+    metric_set(s->m_pending, (double)s->npending);
+}
+
+/* Waits for the output of every pending batch and commits them
+ * synchronously (revocation, close). Batches whose output is not delivered
+ * when the program stops are left uncommitted (redelivered). */
+static void stream_pending_drain(stream_t *s) {
+    if (s->npending == 0)
+        return;
+    if (producer_flush(s->h.producer) != 0)
+        log_warn("stopping with batches whose output is not delivered; they will be redelivered",
+                 LF_U("batches", s->npending));
+    stream_pending_commit(s, 1);
+    for (size_t i = 0; i < s->npending; i++)
+        rd_kafka_topic_partition_list_destroy(s->pending[i].offs);
+    s->npending = 0;
+    metric_set(s->m_pending, 0);
+}
+
+/* Serves delivery reports and commits what they complete; with room, waits
+ * until fewer than STREAM_PENDING_MAX batches are pending. */
+static void stream_pending_step(stream_t *s, int room) {
+    if (s->h.producer == NULL)
+        return;
+    producer_poll(s->h.producer, 0);
+    stream_pending_commit(s, 0);
+    while (room && s->npending >= STREAM_PENDING_MAX && service_running() && !kafka_fatal) {
+        producer_poll(s->h.producer, 10);
+        stream_pending_commit(s, 0);
+    }
 }
 
 /* Hands the batch back to Kafka: seeks each partition to the batch's first
@@ -162,7 +225,25 @@ static size_t stream_batch_process(stream_t *s, int sync) {
         backoff = backoff * 2 > STREAM_BACKOFF_MAX_MS ? STREAM_BACKOFF_MAX_MS : backoff * 2;
     }
     size_t n = s->n;
-    stream_batch_commit(s, sync);
+    rd_kafka_topic_partition_list_t *offs = stream_batch_offsets(s);
+    if (s->h.producer == NULL) {
+        stream_offsets_commit(s, offs, sync);
+        rd_kafka_topic_partition_list_destroy(offs);
+        metric_add(s->m_committed, (double)n);
+    } else {
+        stream_pending_step(s, 1); /* room for this one */
+        if (s->npending == STREAM_PENDING_MAX)
+            stream_pending_drain(s); /* stopping or kafka failing: no room was made */
+        s->pending[s->npending].offs = offs;
+        s->pending[s->npending].mark = producer_mark(s->h.producer);
+        s->pending[s->npending].n = n;
+        s->npending++;
+        metric_set(s->m_pending, (double)s->npending);
+        if (sync)
+            stream_pending_drain(s);
+        else
+            stream_pending_commit(s, 0);
+    }
     metric_inc(s->m_batches);
     metric_add(s->m_messages, (double)n);
     metric_observe(s->m_batch_size, (double)n);
@@ -215,8 +296,11 @@ void stream_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             s->h.on_assign(s->h.ctx, parts);
         break;
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-        /* Finish the batch in hand before the partitions go (DESIGN section 6). */
+        /* Finish the batch in hand before the partitions go (DESIGN section 6),
+         * and commit every batch still waiting for its output's delivery. */
         stream_batch_process(s, 1);
+        if (s->h.producer != NULL)
+            stream_pending_drain(s);
         stream_log_parts(rd_kafka_assignment_lost(rk) ? "partitions lost" : "partitions revoked",
                          parts, protocol ? protocol : "");
         if (s->h.on_revoke != NULL)
@@ -262,6 +346,7 @@ static void stream_take(stream_t *s, rd_kafka_message_t *m) {
 
 size_t stream_poll(stream_t *s) {
     assert(s->rk != NULL);
+    stream_pending_step(s, 0);
     int wait_ms = STREAM_WAIT_MAX_MS;
     if (s->h.on_idle != NULL) {
         wait_ms = s->h.on_idle(s->h.ctx);
@@ -299,6 +384,8 @@ void stream_close(stream_t *s) {
         return;
     if (s->rk != NULL) {
         stream_batch_process(s, 1);
+        if (s->h.producer != NULL)
+            stream_pending_drain(s);
         rd_kafka_consumer_close(s->rk); /* revokes: on_revoke runs, offsets committed */
     }
     stream_batch_drop(s);

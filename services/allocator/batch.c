@@ -10,8 +10,10 @@
  *      owner_epoch = <mine> (0 rows: fenced -> roll back, drop the lanes,
  *      hand the batch back); read the allocations of duplicates still
  *      'created' (they are published again, unchanged); COMMIT;
- *   5. produce allocated messages and status events, wait for every delivery
- *      report; only then does the stream commit the offsets.
+ *   5. queue allocated messages and status events on the producer; the
+ *      stream commits the batch's offsets once every one of them has its
+ *      delivery report (stream.h, pipelined commits), while the next batches
+ *      are allocated.
  *
  * Every statement covers the whole batch (array parameters), so a batch is
  * six round trips whatever its size. In-memory nonces are restored when the
@@ -742,8 +744,6 @@ int alloc_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
         metric_set(l->m_next_nonce, (double)l->next_nonce);
         nnew++;
     }
-    if (rc == 0)
-        rc = producer_flush(a->producer);
     if (rc == 0) {
         metric_add(a->m_allocated, (double)nnew);
         metric_add(a->m_duplicates, (double)(nvalid - nnew));

@@ -162,7 +162,7 @@ static void alloc_metrics(allocator_t *a) {
         "txlane_allocator_no_lane_total", NULL,
         "batches handed back because no owned active lane could take them");
     a->m_batch_seconds = metric_histogram("txlane_allocator_batch_seconds", NULL,
-                                          "time from batch start to delivered allocations",
+                                          "time from batch start to allocations committed in PostgreSQL and queued",
                                           metrics_latency_bounds, metrics_latency_nbounds);
     for (long long i = 0; i < a->cfg->lanes && i < 4096; i++) {
         char labels[32];
@@ -207,9 +207,18 @@ int main(int argc, char **argv) {
     jbuf_init(&a.json);
     alloc_metrics(&a);
 
+    a.producer = producer_new("txlane-allocator", errstr, sizeof errstr);
+    if (a.producer == NULL) {
+        fprintf(stderr, "txlane-allocator: invalid configuration: %s\n", errstr);
+        exit_code = 2;
+        goto done;
+    }
+    /* Pipelined: a batch's offsets are committed once its allocations and
+     * status events are delivered, while the next batches are allocated. */
     stream_handlers_t h = {.on_batch = alloc_batch, .on_assign = alloc_on_assign,
                            .on_revoke = alloc_on_revoke, .on_idle = alloc_on_idle, .ctx = &a,
-                           .batch_max = (size_t)cfg.batch_max, .linger_ms = (int)cfg.linger_ms};
+                           .batch_max = (size_t)cfg.batch_max, .linger_ms = (int)cfg.linger_ms,
+                           .producer = a.producer};
     s = stream_new(&h);
     worker_spec_t spec = {.client_id = "txlane-allocator", .group = cfg.group,
                           .pg_dsn = cfg.pg_dsn, .rpc_url = cfg.rpc_url,
@@ -224,12 +233,6 @@ int main(int argc, char **argv) {
         goto done;
     a.db = w.db;
     a.rpc = w.rpc;
-    a.producer = producer_new("txlane-allocator", errstr, sizeof errstr);
-    if (a.producer == NULL) {
-        fprintf(stderr, "txlane-allocator: invalid configuration: %s\n", errstr);
-        exit_code = 2;
-        goto done;
-    }
     /* The Kafka check goes through the producer (worker_spec_t.ping_client). */
     w.deps.rk = producer_handle(a.producer);
 

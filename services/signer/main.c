@@ -156,7 +156,8 @@ int main(int argc, char **argv) {
                                   .on_idle = signer_on_idle,
                                   .ctx = &sg,
                                   .batch_max = (size_t)cfg.batch_max,
-                                  .linger_ms = (int)cfg.linger_ms};
+                                  .linger_ms = (int)cfg.linger_ms,
+                                  .producer = producer};
     stream = stream_new(&handlers);
     worker_spec_t spec = {.client_id = "txlane-signer",
                           .group = cfg.group,

@@ -68,7 +68,7 @@ void signer_init(signer_t *sg, producer_t *producer) {
     }
     sg->m_batch_seconds =
         metric_histogram("txlane_signer_batch_seconds", NULL,
-                         "time to sign a batch and have its messages delivered",
+                         "time to sign a batch and queue its messages (their delivery commits it later)",
                          metrics_latency_bounds, metrics_latency_nbounds);
 }
 
@@ -276,10 +276,8 @@ int signer_on_batch(void *ctx, rd_kafka_message_t **msgs, size_t n) {
         if (rc != 0)
             return rc;
     }
-    int rc = producer_flush(sg->producer);
-    if (rc != 0)
-        return rc;
-    /* counted once delivered: a batch that is handed back is counted when it is done */
+    /* The signed messages are queued: the stream commits the batch's offsets
+     * once they are delivered (pipelined commits, stream.h). */
     size_t rejected = 0;
     metric_add(sg->m_signed, (double)sg->batch_signed);
     for (int r = 0; r < SIGNER_REJECT_COUNT_; r++) {

@@ -53,6 +53,22 @@ int producer_send(producer_t *p, const char *topic, const void *key, size_t key_
  */
 int producer_flush(producer_t *p) TXL_WUR;
 
+/*
+ * Delivery marks, for work that goes on while earlier messages are still in
+ * flight: producer_mark() closes the current mark and returns it (every
+ * message queued before belongs to it or an earlier one);
+ * producer_mark_done() is 1 once all of them have successful delivery
+ * reports. Reports are served by producer_poll (or producer_flush).
+ *
+ *   queue a batch's messages; m = producer_mark(p);
+ *   ... later: producer_poll(p, 0); if (producer_mark_done(p, m)) commit its input
+ */
+uint64_t producer_mark(producer_t *p);
+int producer_mark_done(const producer_t *p, uint64_t mark);
+/* Serves delivery reports, waiting at most timeout_ms, after queueing failed
+ * deliveries again. */
+void producer_poll(producer_t *p, int timeout_ms);
+
 /* Messages queued and not yet confirmed delivered. */
 size_t producer_outstanding(const producer_t *p);
 

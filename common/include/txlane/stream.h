@@ -20,6 +20,13 @@
  * resources the messages need) the batch is handed back at once: the
  * consumer seeks back to it and nothing is committed.
  *
+ * With a producer set (pipelined commits), on_batch returns once the batch's
+ * effects are durable and the messages it produces are queued; its offsets
+ * are committed when those messages' delivery reports are in (producer.h
+ * marks), in batch order, while later batches are already being processed.
+ * At most STREAM_PENDING_MAX batches wait for delivery; revocation and close
+ * wait for all of them.
+ *
  * Rebalancing: both the COOPERATIVE (incremental) and the EAGER protocols.
  * On revocation the batch in hand is processed and committed first (DESIGN
  * section 6: finish the batch, then drop), then on_revoke runs, then the
@@ -38,8 +45,12 @@
 #include <stddef.h>
 
 #include "txlane/err.h"
+#include "txlane/producer.h"
 
 typedef struct stream stream_t;
+
+/* Batches whose offsets wait for their messages' delivery (pipelined commits). */
+#define STREAM_PENDING_MAX 8
 
 /* The longest a stream_poll turn waits for a message. */
 #define STREAM_WAIT_MAX_MS 100
@@ -61,6 +72,10 @@ typedef struct {
     void *ctx;
     size_t batch_max; /* >= 1 */
     int linger_ms;    /* >= 0 */
+    /* Optional: the producer on_batch queues its output on. Set, a batch's
+     * offsets are committed once that output is delivered (pipelined), not
+     * when on_batch returns. Not owned. */
+    producer_t *producer;
 } stream_handlers_t;
 
 /* Copies h. Free with stream_close. */
