@@ -39,6 +39,7 @@ nonce="$(python3 -c "print(int($(txl_rpc eth_getTransactionCount "[\"$LANE_ADDR\
 victims="$(db "SELECT string_agg(request_id, ' ' ORDER BY nonce) FROM txs WHERE lane_id = $lane AND nonce IN ($nonce, $((nonce + 1))) AND state IN ('created', 'pending')")"
 [[ "$victims" == *" "* ]] || txl_fail "lane $lane: no waiting payouts at nonces $nonce and $((nonce + 1))"
 echo "  lane $lane: nonces $nonce and $((nonce + 1)) used outside txlane (payouts $victims)"
+t_fault="$(date +%s%3N)"
 txl_rpc anvil_impersonateAccount "[\"$LANE_ADDR\"]" >/dev/null
 stranger="$(python3 -c "import os; print('0x' + os.urandom(20).hex())")"
 for n in "$nonce" "$((nonce + 1))"; do
@@ -63,6 +64,11 @@ e2e_wait 200 180
     txl_fail "re-allocated payouts not confirmed at fresh nonces"
 [[ "$(txl_metric 19474 txlane_watcher_external_use_total)" == 2 ]] || txl_fail "external-use metric"
 [[ "$(txl_metric 19471 txlane_allocator_reallocated_total)" == 2 ]] || txl_fail "allocator re-allocation metric"
+moving_ms="$(db "SELECT round(1000 * extract(epoch FROM min(confirmed_at)) - $t_fault) FROM txs
+    WHERE request_id IN ('${victims// /\',\'}')")"
+echo "  figures: fault to the first re-allocated payout confirmed ${moving_ms} ms; attempts of the" \
+    "re-allocated payouts: $(db "SELECT string_agg(t.request_id || ' ' || (SELECT count(*) FROM tx_attempts a
+        WHERE a.tx_id = t.tx_id), ', ') FROM txs t WHERE t.request_id IN ('${victims// /\',\'}')")"
 e2e_audit
 e2e_stop_all
 txl_pass "two nonces used outside txlane: detected, re-allocated, every payout paid once, audit passes"

@@ -28,6 +28,7 @@ e2e_submit 150
 e2e_wait 40 120
 # drain lane 1 below the cost of one transfer while it has payouts queued: they must wait for
 # the top-up (the node answers "insufficient funds"), not be lost
+t_fault="$(date +%s%3N)"
 txl_rpc anvil_setBalance "[\"$(txl_lane_address 1)\",\"0xe8d4a51000\"]" >/dev/null # 1e12 wei
 prefix="$E2E_PREFIX"
 E2E_PREFIX="$prefix-b" e2e_submit 150 # fresh request ids; e2e_wait counts both rounds
@@ -41,6 +42,13 @@ txl_wait_for 30 has "SELECT 1 FROM lanes WHERE id = 1 AND status = 'active'" ||
     txl_fail "lane 1 confirmed no payouts"
 [[ "$(db "SELECT lane_id FROM txs WHERE kind = 'topup' LIMIT 1")" == 15 ]] || txl_fail "top-up not from the treasury lane"
 echo "  top-ups: $(db "SELECT string_agg(request_id || ' ' || value_wei, ', ') FROM txs WHERE kind = 'topup'")"
+# the lane moves again: its first payout of the second round confirmed (none could pay before)
+moving_ms="$(db "SELECT round(1000 * extract(epoch FROM min(confirmed_at)) - $t_fault) FROM txs
+    WHERE lane_id = 1 AND request_id LIKE '$prefix-b-%'")"
+echo "  figures: fault to lane 1 moving again ${moving_ms} ms;" \
+    "$(db "SELECT count(*) FROM tx_attempts a JOIN txs t USING (tx_id) WHERE t.lane_id = 1 AND t.request_id LIKE '$prefix-b-%'")" \
+    "attempts for $(db "SELECT count(*) FROM txs WHERE lane_id = 1 AND request_id LIKE '$prefix-b-%'") payouts of lane 1;" \
+    "sends refused for funds: $(txl_metric 19463 'txlane_broadcaster_answers_total{outcome="low_funds"}')"
 
 # the sweep of lane 2
 txl_wait_for 60 has "SELECT 1 FROM txs WHERE kind = 'sweep' AND state = 'confirmed'" ||
