@@ -3,7 +3,9 @@
 # chain that holds many lane transactions. LANES x PER_LANE payouts are signed, recorded as
 # submitted txs rows and mined by anvil (one block each when it mines on every transaction);
 # then one watcher starts from the block before them and the time until every row is confirmed
-# is measured. Needs the local stack (deploy/local/stack.sh up) and a build.
+# is measured, with the CPU time the node (anvil) and the watcher spent meanwhile (from
+# /proc/<pid>/stat: what the watcher's reads cost the node). Needs the local stack
+# (deploy/local/stack.sh up) and a build.
 #
 #   tests/bench/watcher_catchup.sh [LANES] [PER_LANE]      (defaults 16 and 64)
 source "$(dirname "$0")/../integration/lib_txlane.sh"
@@ -62,12 +64,25 @@ mined_all() {
 txl_wait_for 120 mined_all || txl_fail "the node did not mine every payout"
 HEAD="$(($(txl_rpc eth_blockNumber | tr -d '"')))"
 
+# cpu_ms PID: user + system CPU time of the process so far, in ms (0 when it is not readable)
+cpu_ms() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return; }
+    # fields after the command name (which may hold spaces): utime and stime are 14 and 15
+    awk -v tck="$(getconf CLK_TCK)" '{ print int(($12 + $13) * 1000 / tck) }' <<<"${stat##*) }"
+}
+ANVIL_PID="$(awk '{ print $1 }' "$TXLANE_STACK_RUN_DIR/anvil.pid" 2>/dev/null || echo 0)"
+anvil0="$(cpu_ms "$ANVIL_PID")"
 t0="$(date +%s%N)"
 TXLANE_START_BLOCK="$START" TXLANE_POLL_MS=100 txl_start_named watcher watcher 29149
 txl_wait_for 600 confirmed || txl_fail "not all confirmed within 600 s"
 ms=$((($(date +%s%N) - t0) / 1000000))
+anvil_ms=$(($(cpu_ms "$ANVIL_PID") - anvil0))
+watcher_ms="$(cpu_ms "${TXL_PIDS[watcher]}")"
 blocks=$((HEAD - START + 1))
 txl_stop_worker watcher
 echo "watcher catch-up: $TOTAL payouts in $blocks blocks confirmed in $ms ms from a cold start:" \
     "$((TOTAL * 1000 / ms)) confirmations/s, $((blocks * 1000 / ms)) blocks/s" \
     "(TXLANE_BLOCKS_PER_BATCH 20, 4 batches per range)"
+echo "cpu meanwhile: node (anvil pid $ANVIL_PID) $anvil_ms ms, watcher $watcher_ms ms" \
+    "(anything else using the shared node counts too)"
