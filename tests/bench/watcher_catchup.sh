@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Benchmark (prints figures, never fails on timings): how fast txlane-watcher catches up with a
 # chain that holds many lane transactions. LANES x PER_LANE payouts are signed, recorded as
-# submitted txs rows and mined by anvil (one block each when it mines on every transaction);
-# then one watcher starts from the block before them and the time until every row is confirmed
-# is measured, with the CPU time the node (anvil) and the watcher spent meanwhile (from
-# /proc/<pid>/stat: what the watcher's reads cost the node). Needs the local stack
-# (deploy/local/stack.sh up) and a build.
+# submitted txs rows and mined in blocks of TXS_PER_BLOCK (anvil's automine is off while they
+# are sent, one evm_mine per block: thousands of transactions sent to anvil faster than it
+# mines them make its automine loop queue the same pool again and again, mining empty blocks
+# for hours and growing by gigabytes); then one watcher starts from the block before them and
+# the time until every row is confirmed is measured, with the CPU time the node (anvil) and the
+# watcher spent meanwhile (from /proc/<pid>/stat: what the watcher's reads cost the node).
+# Needs the local stack (deploy/local/stack.sh up) and a build; other users of the node see no
+# blocks mined by themselves for the few seconds of sending.
 #
-#   tests/bench/watcher_catchup.sh [LANES] [PER_LANE]      (defaults 16 and 64)
+#   tests/bench/watcher_catchup.sh [LANES] [PER_LANE] [TXS_PER_BLOCK]   (defaults 16, 64, 100)
 source "$(dirname "$0")/../integration/lib_txlane.sh"
-LANES="${1:-16}" PER_LANE="${2:-64}"
+LANES="${1:-16}" PER_LANE="${2:-64}" TXS_PER_BLOCK="${3:-100}"
 txl_test_init bench_watcher
 DB="txlane_$TXL_TEST"
 sql() { txl_psql -d "$DB" -Atc "$1"; }
@@ -47,14 +50,18 @@ SELECT req, lane, nonce, 'submitted', addr, '$RECIPIENT', 1, 21000, $MAX_FEE, $T
 SQL
 
 START="$(($(txl_rpc eth_blockNumber | tr -d '"') + 1))"
-echo "sending them to the node in batches of 100..."
-split -l 100 "$TXL_DIR/raws" "$TXL_DIR/chunk."
+echo "sending them to the node, mining a block of $TXS_PER_BLOCK at a time..."
+trap 'txl_rpc evm_setAutomine "[true]" >/dev/null; txl_cleanup' EXIT
+txl_rpc evm_setAutomine '[false]' >/dev/null
+split -l "$TXS_PER_BLOCK" "$TXL_DIR/raws" "$TXL_DIR/chunk."
 for chunk in "$TXL_DIR"/chunk.*; do
     jq -R -s -c 'split("\n") | map(select(length > 0)) | to_entries
         | map({jsonrpc: "2.0", id: .key, method: "eth_sendRawTransaction", params: [.value]})' \
         "$chunk" | curl -sf -H 'content-type: application/json' -d @- "$TXLANE_RPC_URL" |
         jq -e 'map(select(has("error"))) | length == 0' >/dev/null || txl_fail "node refused a batch"
+    txl_rpc evm_mine '[]' >/dev/null
 done
+txl_rpc evm_setAutomine '[true]' >/dev/null
 confirmed() { [[ "$(sql "SELECT count(*) FROM txs WHERE state = 'confirmed'")" == "$TOTAL" ]]; }
 mined_all() {
     local n
@@ -83,6 +90,7 @@ blocks=$((HEAD - START + 1))
 txl_stop_worker watcher
 echo "watcher catch-up: $TOTAL payouts in $blocks blocks confirmed in $ms ms from a cold start:" \
     "$((TOTAL * 1000 / ms)) confirmations/s, $((blocks * 1000 / ms)) blocks/s" \
-    "(TXLANE_BLOCKS_PER_BATCH 20, 4 batches per range)"
+    "(TXLANE_BLOCKS_PER_BATCH 20, 4 batches per range; TXLANE_BLOCK_RECEIPTS" \
+    "${TXLANE_BLOCK_RECEIPTS:-true})"
 echo "cpu meanwhile: node (anvil pid $ANVIL_PID) $anvil_ms ms, watcher $watcher_ms ms" \
     "(anything else using the shared node counts too)"
