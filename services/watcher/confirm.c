@@ -1,56 +1,37 @@
 /*
- * confirm.c - what a processed block range means for txlane's transactions.
+ * confirm.c - what a processed block range means for txlane's transactions,
+ * once match.c has decided which of its lane transactions are ours (and got
+ * the receipts of our open ones).
  *
- * 1. Match: every transaction of the range sent by a lane is looked up by
- *    (lane, nonce) in txs, in one statement. It is ours when its hash is one
- *    of the row's recorded attempts (any attempt can be mined), or - for a
- *    row whose attempt was never recorded, e.g. a broadcaster that crashed
- *    between sending and writing - when it carries exactly the row's payload
- *    (to, value, data). Anything else used that nonce outside txlane: logged
- *    and counted (foreign), never confirmed.
- * 2. Receipts of our open transactions (state created, pending, submitted),
- *    in JSON-RPC batches; each must come from the block that carries the
- *    transaction, else the chain moved and the range is read again.
- * 3. One PostgreSQL transaction per range: the blocks into chain_blocks
- *    (pruned to the last TXLANE_REORG_DEPTH), lanes.chain_nonce raised to the mined
- *    count seen, the inclusions recorded on the txs rows (block number and
- *    hash, gas used, receipt status, the mined attempt's hash), then every
- *    included transaction whose block is TXLANE_CONFIRMATIONS deep in the
- *    processed chain (and whose block hash is still the stored one) moves to
- *    confirmed - or cancelled when the mined attempt is a cancel - with a
- *    tx_events row each. Reverted payouts (receipt status 0) are confirmed
- *    with receipt_status 0; their event carries reason "reverted", which the
- *    publisher turns into a "failed" status event.
+ * One PostgreSQL transaction per range: the blocks into chain_blocks
+ * (pruned to the last TXLANE_REORG_DEPTH), lanes.chain_nonce raised to the
+ * mined count seen (the highest nonce + 1 of every lane transaction, ours or
+ * not), the inclusions recorded on the txs rows (block number and hash, gas
+ * used, receipt status, the mined attempt's hash), then every included
+ * transaction whose block is TXLANE_CONFIRMATIONS deep in the processed
+ * chain (and whose block hash is still the stored one) moves to confirmed -
+ * or cancelled when the mined attempt is a cancel - with a tx_events row
+ * each. Reverted payouts (receipt status 0) are confirmed with
+ * receipt_status 0; their event carries reason "reverted", which the
+ * publisher turns into a "failed" status event.
  *
  * A failed payout (invalid.c) is matched too: once the cancel of its nonce
  * is mined and deep enough it moves failed -> cancelled.
  *
- * Transitions are guarded (state IN ('created', 'pending', 'submitted')), so
- * a range processed twice, or a row another program moved meanwhile, changes
- * nothing twice. A deadlock or serialization failure rolls back; the range
- * is processed again on the next turn.
+ * Transitions are guarded (state IN ('created', 'pending', 'submitted',
+ * 'failed')), so a range processed twice, or a row another program moved
+ * meanwhile, changes nothing twice. A deadlock or serialization failure
+ * rolls back; the range is processed again on the next turn.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "txlane/hex.h"
 #include "txlane/log.h"
 #include "txlane/db.h"
 #include "txlane/xmalloc.h"
 #include "watcher.h"
-
-typedef struct {
-    const chain_block_t *block;
-    const chain_tx_t *tx;
-    int32_t lane_id;
-    int64_t tx_id;   /* -1: no txs row at (lane, nonce) */
-    int ours;        /* this transaction is the row's payout (or its cancel) */
-    int open;        /* the row is created, pending or submitted */
-    int64_t attempt; /* the mined attempt, -1 when not recorded */
-    chain_receipt_t receipt;
-} watch_match_t;
 
 int watch_kind_index(const char *kind) {
     static const char *const names[WATCH_NKINDS] = {"payout", "cancel", "topup", "sweep"};
@@ -73,171 +54,6 @@ PGresult *watch_query(watcher_t *w, const char *what, const char *sql, int npara
     db_rollback(w->db);
     leader_check(w->leader);
     return NULL;
-}
-
-/* The transaction's own payload equals the row's: to, value and data. */
-static int watch_payload_equal(const chain_tx_t *tx, const char *to, const char *value,
-                               const char *data_hex) {
-    eth_address_t want_to;
-    uint256_t want_value;
-    if (!tx->has_to || address_parse(to, &want_to) != 0 || !address_equal(&want_to, &tx->to))
-        return 0;
-    if (uint256_parse_dec(value, &want_value) != 0 || uint256_cmp(&want_value, &tx->value) != 0)
-        return 0;
-    if (strlen(data_hex) != 2 * tx->input_len)
-        return 0;
-    char *hex = xmalloc(2 * tx->input_len + 1);
-    hex_encode(tx->input, tx->input_len, hex);
-    int equal = strcmp(hex, data_hex) == 0;
-    free(hex);
-    return equal;
-}
-
-static const char watch_sql_match[] =
-    "SELECT c.i, t.tx_id, t.state, COALESCE(t.token, t.to_address),"
-    " CASE WHEN t.token IS NULL THEN t.value_wei::text ELSE '0' END, encode(t.data, 'hex'),"
-    " a.attempt, t.tx_hash IS NOT DISTINCT FROM c.hash, t.attempt"
-    " FROM unnest($1::int[], $2::bigint[], $3::text[])"
-    "   WITH ORDINALITY AS c(lane_id, nonce, hash, i)"
-    " JOIN txs t ON t.lane_id = c.lane_id AND t.nonce = c.nonce"
-    " LEFT JOIN LATERAL (SELECT x.attempt FROM tx_attempts x"
-    "   WHERE x.tx_id = t.tx_id AND x.tx_hash = c.hash ORDER BY x.attempt DESC LIMIT 1) a ON true";
-
-/* Step 1: looks the lane transactions up in txs and decides which are ours. */
-static int watch_match(watcher_t *w, watch_match_t *m, size_t n) {
-    db_array_t lanes, nonces, hashes;
-    char hash[CHAIN_HASH_STR_LEN + 1];
-    db_array_init(&lanes);
-    db_array_init(&nonces);
-    db_array_init(&hashes);
-    for (size_t i = 0; i < n; i++) {
-        chain_hash_format(m[i].tx->hash, hash);
-        db_array_add_i64(&lanes, m[i].lane_id);
-        db_array_add_i64(&nonces, (long long)m[i].tx->nonce);
-        db_array_add(&hashes, hash);
-    }
-    const char *params[] = {db_array_text(&lanes), db_array_text(&nonces), db_array_text(&hashes)};
-    PGresult *res = watch_query(w, "match", watch_sql_match, 3, params);
-    db_array_free(&lanes);
-    db_array_free(&nonces);
-    db_array_free(&hashes);
-    if (res == NULL)
-        return TXL_EDB;
-    for (int r = 0; r < PQntuples(res); r++) {
-        size_t i = strtoull(PQgetvalue(res, r, 0), NULL, 10) - 1;
-        if (i >= n)
-            continue;
-        watch_match_t *x = &m[i];
-        const char *state = PQgetvalue(res, r, 2);
-        int known = !PQgetisnull(res, r, 6) || strcmp(PQgetvalue(res, r, 7), "t") == 0;
-        x->tx_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-        /* a failed payout stays open until the cancel of its nonce is mined */
-        x->open = strcmp(state, "created") == 0 || strcmp(state, "pending") == 0 ||
-                  strcmp(state, "submitted") == 0 || strcmp(state, "failed") == 0;
-        if (!PQgetisnull(res, r, 6))
-            x->attempt = strtoll(PQgetvalue(res, r, 6), NULL, 10);
-        else if (known)
-            x->attempt = strtoll(PQgetvalue(res, r, 8), NULL, 10);
-        x->ours = known || watch_payload_equal(x->tx, PQgetvalue(res, r, 3),
-                                               PQgetvalue(res, r, 4), PQgetvalue(res, r, 5));
-        if (x->ours && !known && x->open) {
-            chain_hash_format(x->tx->hash, hash);
-            log_warn("mined transaction carries the payout of an unrecorded attempt",
-                     LF_I("tx_id", x->tx_id), LF_I("lane", x->lane_id),
-                     LF_U("nonce", x->tx->nonce), LF_S("tx_hash", hash), LF_S("state", state));
-        }
-    }
-    PQclear(res);
-    return 0;
-}
-
-/* Reports the lane transactions that are not ours (once their range is
- * committed, so a range read again does not count them twice). */
-static void watch_report_foreign(watcher_t *w, const watch_match_t *m, size_t n) {
-    char hash[CHAIN_HASH_STR_LEN + 1];
-    for (size_t i = 0; i < n; i++) {
-        if (m[i].ours)
-            continue;
-        chain_hash_format(m[i].tx->hash, hash);
-        metric_inc(w->m_foreign);
-        log_warn("lane nonce used by a transaction txlane did not send", LF_I("lane", m[i].lane_id),
-                 LF_U("nonce", m[i].tx->nonce), LF_S("tx_hash", hash),
-                 LF_U("block", m[i].block->number), LF_I("tx_id", m[i].tx_id));
-    }
-}
-
-/* Step 2: receipts of our open transactions. */
-static int watch_receipts(watcher_t *w, watch_match_t *m, size_t n) {
-    size_t want = 0;
-    for (size_t i = 0; i < n; i++)
-        want += m[i].ours && m[i].open;
-    if (want == 0)
-        return 0;
-    size_t nb = (want + WATCH_RECEIPTS_PER_BATCH - 1) / WATCH_RECEIPTS_PER_BATCH;
-    rpc_batch_t *batches = xcalloc(nb, sizeof(rpc_batch_t));
-    rpc_batch_t **ptrs = xcalloc(nb, sizeof(rpc_batch_t *));
-    watch_match_t **who = xcalloc(want, sizeof(watch_match_t *));
-    char params[CHAIN_HASH_STR_LEN + 8], hash[CHAIN_HASH_STR_LEN + 1], err[256] = "";
-    size_t k = 0;
-    int rc = 0;
-    for (size_t i = 0; i < nb; i++) {
-        rpc_batch_init(&batches[i]);
-        ptrs[i] = &batches[i];
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!(m[i].ours && m[i].open))
-            continue;
-        chain_hash_format(m[i].tx->hash, hash);
-        snprintf(params, sizeof(params), "[\"%s\"]", hash);
-        rpc_batch_add(&batches[k / WATCH_RECEIPTS_PER_BATCH], "eth_getTransactionReceipt", params);
-        who[k++] = &m[i];
-    }
-    rc = rpc_batches_send(w->rpc, ptrs, nb);
-    if (rc != 0) {
-        for (size_t i = 0; i < nb; i++) {
-            if (batches[i].rc != 0) {
-                snprintf(err, sizeof(err), "%s", batches[i].errstr);
-                break;
-            }
-        }
-        metric_inc(w->m_errors);
-        log_warn("could not fetch receipts", LF_S("error", err));
-        goto cleanup;
-    }
-    for (k = 0; k < want; k++) {
-        rpc_batch_t *batch = &batches[k / WATCH_RECEIPTS_PER_BATCH];
-        rpc_call_t *call = &batch->calls[k % WATCH_RECEIPTS_PER_BATCH];
-        watch_match_t *x = who[k];
-        chain_hash_format(x->tx->hash, hash);
-        if (call->error_message != NULL) {
-            snprintf(err, sizeof(err), "%s", call->error_message);
-            rc = TXL_ERPC;
-        } else if (call->result == NULL || YAJL_IS_NULL(call->result)) {
-            snprintf(err, sizeof(err), "no receipt for a mined transaction (chain moving?)");
-            rc = TXL_ERPC;
-        } else {
-            rc = chain_receipt_parse(call->result, &x->receipt, err, sizeof(err));
-            if (rc == 0 && (memcmp(x->receipt.tx_hash, x->tx->hash, CHAIN_HASH_LEN) != 0 ||
-                            memcmp(x->receipt.block_hash, x->block->hash, CHAIN_HASH_LEN) != 0 ||
-                            x->receipt.block_number != x->block->number)) {
-                snprintf(err, sizeof(err), "receipt from another block (chain moving?)");
-                rc = TXL_ERPC;
-            }
-        }
-        if (rc != 0) {
-            metric_inc(w->m_errors);
-            log_warn("unusable receipt; reading the range again", LF_S("tx_hash", hash),
-                     LF_U("block", x->block->number), LF_S("error", err));
-            goto cleanup;
-        }
-    }
-cleanup:
-    for (size_t i = 0; i < nb; i++)
-        rpc_batch_free(&batches[i]);
-    free(batches);
-    free(ptrs);
-    free(who);
-    return rc;
 }
 
 static const char watch_sql_record[] =
@@ -364,7 +180,7 @@ static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const 
     }
     for (size_t i = 0; i < n; i++) {
         db_array_add_i64(&a[3], m[i].lane_id);
-        db_array_add_i64(&a[4], (long long)m[i].tx->nonce + 1);
+        db_array_add_i64(&a[4], (long long)m[i].nonce + 1);
         if (!(m[i].ours && m[i].open))
             continue;
         db_array_add_i64(&a[5], m[i].tx_id);
@@ -373,7 +189,7 @@ static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const 
         db_array_add(&a[7], hash);
         db_array_add_i64(&a[8], (long long)m[i].receipt.gas_used);
         db_array_add_i64(&a[9], m[i].receipt.status);
-        chain_hash_format(m[i].tx->hash, hash);
+        chain_hash_format(m[i].hash, hash);
         db_array_add(&a[10], hash);
     }
     const char *params[11];
@@ -402,29 +218,15 @@ cleanup:
     return rc;
 }
 
-int watch_confirm_range(watcher_t *w, chain_block_t *bs, size_t nb) {
-    size_t n = 0, included = 0, confirmed = 0, k = 0, ours = 0;
-    int rc;
-    for (size_t i = 0; i < nb; i++)
-        n += bs[i].n_txs;
-    watch_match_t *m = xcalloc(n > 0 ? n : 1, sizeof(watch_match_t));
-    for (size_t i = 0; i < nb; i++) {
-        for (size_t j = 0; j < bs[i].n_txs; j++, k++) {
-            m[k].block = &bs[i];
-            m[k].tx = &bs[i].txs[j];
-            m[k].lane_id = watch_lane_find(w, &bs[i].txs[j].from);
-            m[k].tx_id = -1;
-            m[k].attempt = -1;
-        }
-    }
-    rc = n > 0 ? watch_match(w, m, n) : 0;
-    if (rc == 0)
-        rc = watch_receipts(w, m, n);
+int watch_confirm_range(watcher_t *w, const chain_block_t *bs, size_t nb) {
+    watch_match_t *m = NULL;
+    size_t n = 0, included = 0, confirmed = 0, ours = 0;
+    int rc = watch_match_range(w, bs, nb, &m, &n);
     if (rc == 0)
         rc = watch_record(w, bs, nb, m, n, &included, &confirmed);
     if (rc != 0) {
         w->need_start = 1; /* reload the cursor before the next range */
-        free(m);
+        watch_matches_free(m, n);
         return rc;
     }
     watch_report_foreign(w, m, n);
@@ -437,6 +239,6 @@ int watch_confirm_range(watcher_t *w, chain_block_t *bs, size_t nb) {
     else
         log_debug("blocks processed", LF_U("first_block", bs[0].number),
                   LF_U("last_block", bs[nb - 1].number));
-    free(m);
+    watch_matches_free(m, n);
     return 0;
 }

@@ -1,7 +1,20 @@
 /*
- * follow.c - following the chain: the node's head, new blocks with their
- * transactions in JSON-RPC batches, and the check that every block links to
- * the last processed one (the watcher's cursor, persisted in chain_blocks).
+ * follow.c - following the chain: the node's head, new blocks in JSON-RPC
+ * batches, and the check that every block links to the last processed one
+ * (the watcher's cursor, persisted in chain_blocks).
+ *
+ * A block is read as its header (eth_getBlockByNumber(n, false): hashes
+ * only) and its receipts (eth_getBlockReceipts(n)), both in the same batch:
+ * the receipts name each transaction's sender, hash, gas used and status,
+ * which is what confirming needs, and cost the node far less than full
+ * transaction objects. The receipts must be the block's complete list (one
+ * per transaction of the header, every index once, all of that block; see
+ * chain.h), else the block is malformed or the chain moved: the range is
+ * read again, the error logged. A node that answers that it does not know
+ * eth_getBlockReceipts (chain_method_unsupported) makes the watcher switch,
+ * once and for good, to full blocks (eth_getBlockByNumber(n, true)), whose
+ * receipts match.c fetches per transaction of ours; TXLANE_BLOCK_RECEIPTS=
+ * false starts there. The gauge txlane_watcher_block_receipts says which.
  *
  * A range is at most WATCH_FETCH_BATCHES x TXLANE_BLOCKS_PER_BATCH blocks,
  * fetched as that many concurrent batches (rpc_batches_send). A range is
@@ -140,7 +153,7 @@ static int watch_verify_cursor(watcher_t *w) {
     rpc_batch_t b;
     uint8_t hash[CHAIN_HASH_LEN];
     int rc;
-    snprintf(params, sizeof(params), "[\"0x%" PRIx64 "\",false]", w->cursor);
+    chain_block_params(w->cursor, 0, params);
     rpc_batch_init(&b);
     rpc_batch_add(&b, "eth_getBlockByNumber", params);
     rc = rpc_batch_send(w->rpc, &b);
@@ -171,15 +184,80 @@ static int watch_verify_cursor(watcher_t *w) {
     return watch_confirm_due(w);
 }
 
-/* Fetches blocks [first, last] (full transactions) into bs; *n receives how
- * many consecutive blocks the node had from first on. */
-static int watch_fetch(watcher_t *w, uint64_t first, uint64_t last, chain_block_t *bs,
-                       size_t *n) {
+/* The node said it does not know eth_getBlockReceipts: full blocks from now on. */
+static void watch_block_receipts_off(watcher_t *w, const rpc_call_t *call) {
+    log_info("node lacks eth_getBlockReceipts: following full blocks and a receipt per "
+             "transaction of ours from now on",
+             LF_I("error_code", call->error_code), LF_S("error", call->error_message));
+    w->block_receipts = 0;
+    metric_set(w->m_block_receipts, 0);
+}
+
+/* What watch_fetch_parse and watch_fetch_once return besides 0 and errors. */
+enum {
+    WATCH_BLOCK_MISSING = 1, /* the node does not have the block yet */
+    WATCH_NO_BLOCK_RECEIPTS, /* the node does not know eth_getBlockReceipts */
+};
+
+/* Parses block number of a range from its call(s): the header and receipts,
+ * or the full block. Returns 0, WATCH_BLOCK_MISSING, WATCH_NO_BLOCK_RECEIPTS
+ * (w->block_receipts is 0 now), or an error (logged). */
+static int watch_fetch_parse(watcher_t *w, uint64_t number, const rpc_call_t *call,
+                             chain_block_t *b) {
+    char err[256];
+    const char *method = "eth_getBlockByNumber";
+    int rc;
+    if (call->error_message != NULL) {
+        watch_rpc_failed(w, method, call->error_message);
+        return TXL_ERPC;
+    }
+    if (call->result == NULL || YAJL_IS_NULL(call->result))
+        return WATCH_BLOCK_MISSING; /* not there yet (a node behind its own head) */
+    if (w->block_receipts)
+        rc = chain_header_parse(call->result, b, err, sizeof(err));
+    else
+        rc = chain_block_parse(call->result, watch_lane_filter, w, b, err, sizeof(err));
+    if (rc == 0 && b->number != number) {
+        snprintf(err, sizeof(err), "asked for block %" PRIu64 ", got %" PRIu64, number, b->number);
+        rc = TXL_ERPC;
+    }
+    if (rc == 0 && w->block_receipts) {
+        const rpc_call_t *rcall = call + 1;
+        method = "eth_getBlockReceipts";
+        if (rcall->error_message != NULL && chain_method_unsupported(rcall->error_code,
+                                                                     rcall->error_message)) {
+            watch_block_receipts_off(w, rcall);
+            return WATCH_NO_BLOCK_RECEIPTS;
+        }
+        if (rcall->error_message != NULL) {
+            snprintf(err, sizeof(err), "%s", rcall->error_message);
+            rc = TXL_ERPC;
+        } else if (rcall->result == NULL || YAJL_IS_NULL(rcall->result)) {
+            snprintf(err, sizeof(err), "no receipts for block %" PRIu64, number);
+            rc = TXL_ERPC;
+        } else {
+            rc = chain_block_receipts_parse(rcall->result, watch_lane_filter, w, b, err,
+                                            sizeof(err));
+        }
+    }
+    if (rc != 0) {
+        watch_rpc_failed(w, method, err);
+        return TXL_ERPC;
+    }
+    return 0;
+}
+
+/* Fetches blocks [first, last] into bs, read as w->block_receipts says; *n
+ * receives how many consecutive blocks the node had from first on. Returns
+ * 0, WATCH_NO_BLOCK_RECEIPTS (fetch again: with full blocks now), or an
+ * error. */
+static int watch_fetch_once(watcher_t *w, uint64_t first, uint64_t last, chain_block_t *bs,
+                            size_t *n) {
     size_t count = (size_t)(last - first + 1), per = (size_t)w->cfg->blocks_per_batch;
-    size_t nbatches = (count + per - 1) / per;
+    size_t nbatches = (count + per - 1) / per, calls = w->block_receipts ? 2 : 1;
     rpc_batch_t *batches = xcalloc(nbatches, sizeof(rpc_batch_t));
     rpc_batch_t **ptrs = xcalloc(nbatches, sizeof(rpc_batch_t *));
-    char params[40], err[256];
+    char params[40];
     int rc;
     *n = 0;
     for (size_t i = 0; i < count; i++) {
@@ -187,8 +265,12 @@ static int watch_fetch(watcher_t *w, uint64_t first, uint64_t last, chain_block_
             rpc_batch_init(&batches[i / per]);
             ptrs[i / per] = &batches[i / per];
         }
-        chain_block_params(first + i, params);
+        chain_block_params(first + i, !w->block_receipts, params);
         rpc_batch_add(&batches[i / per], "eth_getBlockByNumber", params);
+        if (w->block_receipts) {
+            chain_block_receipts_params(first + i, params);
+            rpc_batch_add(&batches[i / per], "eth_getBlockReceipts", params);
+        }
     }
     rc = rpc_batches_send(w->rpc, ptrs, nbatches);
     if (rc != 0) {
@@ -205,24 +287,11 @@ static int watch_fetch(watcher_t *w, uint64_t first, uint64_t last, chain_block_
     if (rc != 0)
         goto cleanup;
     for (size_t i = 0; i < count; i++) {
-        rpc_call_t *call = &batches[i / per].calls[i % per];
-        if (call->error_message != NULL) {
-            watch_rpc_failed(w, "eth_getBlockByNumber", call->error_message);
-            rc = TXL_ERPC;
-            break;
-        }
-        if (call->result == NULL || YAJL_IS_NULL(call->result))
-            break; /* not there yet (a node behind its own head) */
-        rc = chain_block_parse(call->result, watch_lane_filter, w, &bs[i], err, sizeof(err));
-        if (rc == 0 && bs[i].number != first + i) {
-            snprintf(err, sizeof(err), "asked for block %" PRIu64 ", got %" PRIu64, first + i,
-                     bs[i].number);
-            rc = TXL_ERPC;
-        }
+        rc = watch_fetch_parse(w, first + i, &batches[i / per].calls[(i % per) * calls], &bs[i]);
         if (rc != 0) {
             chain_block_clear(&bs[i]);
-            watch_rpc_failed(w, "eth_getBlockByNumber", err);
-            rc = TXL_ERPC;
+            if (rc == WATCH_BLOCK_MISSING)
+                rc = 0;
             break;
         }
         (*n)++;
@@ -235,6 +304,18 @@ cleanup:
     free(batches);
     free(ptrs);
     return rc;
+}
+
+/* watch_fetch_once, again with full blocks when the node turned out not to
+ * know eth_getBlockReceipts. */
+static int watch_fetch(watcher_t *w, uint64_t first, uint64_t last, chain_block_t *bs,
+                       size_t *n) {
+    int rc = watch_fetch_once(w, first, last, bs, n);
+    if (rc != WATCH_NO_BLOCK_RECEIPTS)
+        return rc;
+    for (size_t i = 0; i < *n; i++)
+        chain_block_clear(&bs[i]);
+    return watch_fetch_once(w, first, last, bs, n);
 }
 
 /* Where the first start begins: TXLANE_START_BLOCK, or the head minus the lookback. */

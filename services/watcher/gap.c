@@ -34,14 +34,17 @@ static const char watch_sql_created[] =
     "   AND t.created_at < now() - $1::bigint * interval '1 millisecond'"
     " ORDER BY t.lane_id, t.nonce LIMIT $2::int";
 
+/* Each lane's window [mined count, next_nonce) probed nonce by nonce (the
+ * LEFT JOIN inside the lateral keeps the planner from an anti join over
+ * the lane's whole history of txs rows). */
 static const char watch_sql_holes[] =
-    "SELECT l.id, n.nonce FROM lanes l"
-    " CROSS JOIN LATERAL generate_series(GREATEST(COALESCE(l.chain_nonce, 0), l.first_nonce),"
-    "   l.next_nonce - 1) AS n(nonce)"
-    " WHERE NOT EXISTS (SELECT 1 FROM txs t WHERE t.lane_id = l.id AND t.nonce = n.nonce)"
-    "   AND NOT EXISTS (SELECT 1 FROM lane_external_nonces x WHERE x.lane_id = l.id"
-    "     AND n.nonce >= x.nonce_from AND n.nonce < x.nonce_to)"
-    " ORDER BY l.id, n.nonce LIMIT $1::int";
+    "SELECT l.id, h.nonce FROM lanes l"
+    " CROSS JOIN LATERAL (SELECT n.nonce FROM generate_series("
+    "     GREATEST(COALESCE(l.chain_nonce, 0), l.first_nonce), l.next_nonce - 1) AS n(nonce)"
+    "   LEFT JOIN txs t ON t.lane_id = l.id AND t.nonce = n.nonce WHERE t.tx_id IS NULL) h"
+    " WHERE NOT EXISTS (SELECT 1 FROM lane_external_nonces x WHERE x.lane_id = l.id"
+    "     AND h.nonce >= x.nonce_from AND h.nonce < x.nonce_to)"
+    " ORDER BY l.id, h.nonce LIMIT $1::int";
 
 static const char watch_sql_fill[] =
     "WITH m AS (SELECT * FROM unnest($1::int[], $2::bigint[]) AS m(lane_id, nonce)),"

@@ -32,6 +32,10 @@ static const cfg_option_t watcher_options[] = {
     {"blocks_per_batch", "TXLANE_BLOCKS_PER_BATCH", CFG_INT, "20", 1, 1000,
      offsetof(watcher_config_t, blocks_per_batch), 0,
      "blocks asked for in one JSON-RPC batch (4 batches are sent at once)"},
+    {"block_receipts", "TXLANE_BLOCK_RECEIPTS", CFG_BOOL, "true", 0, 0,
+     offsetof(watcher_config_t, block_receipts), 0,
+     "read blocks as header + eth_getBlockReceipts; false: full blocks and a receipt per "
+     "transaction of ours (chosen by itself when the node lacks eth_getBlockReceipts)"},
     {"start_block", "TXLANE_START_BLOCK", CFG_INT, "-1", -1, LLONG_MAX,
      offsetof(watcher_config_t, start_block), 0,
      "first block of a first start (no processed block yet); -1: head minus the lookback"},
@@ -111,6 +115,10 @@ static void watcher_metrics(watcher_t *w) {
     w->m_consistent =
         metric_gauge("txlane_watcher_chain_consistent", NULL,
                      "0 while the node's chain disagrees with the processed blocks (reorg)");
+    w->m_block_receipts = metric_gauge(
+        "txlane_watcher_block_receipts", NULL,
+        "1 while blocks are read as header + eth_getBlockReceipts, 0 as full blocks with a "
+        "receipt per transaction (TXLANE_BLOCK_RECEIPTS=false, or the node lacks the method)");
     for (int k = 0; k < WATCH_NKINDS; k++) {
         snprintf(labels, sizeof(labels), "kind=\"%s\"", kinds[k]);
         w->m_confirmed[k] = metric_counter("txlane_watcher_confirmed_total", labels,
@@ -248,7 +256,9 @@ int main(int argc, char **argv) {
     w.cfg = &cfg;
     w.policies = watcher_policies;
     w.lanes_count = -1;
+    w.block_receipts = cfg.block_receipts;
     watcher_metrics(&w);
+    metric_set(w.m_block_receipts, w.block_receipts);
     watch_repair_init(&w);
     w.rpc = rpc_client_new(cfg.rpc_url, (long)cfg.rpc_timeout_ms);
     w.fees = fee_oracle_new(w.rpc, &w.max_fee, &min_tip, cfg.fee_refresh_ms);
@@ -260,7 +270,8 @@ int main(int argc, char **argv) {
     w.deps.rpc = w.rpc;
     log_info("watcher configured", LF_I("confirmations", cfg.confirmations),
              LF_I("poll_ms", cfg.poll_ms), LF_I("reorg_depth", cfg.reorg_depth),
-             LF_I("blocks_per_batch", cfg.blocks_per_batch), LF_I("start_block", cfg.start_block),
+             LF_I("blocks_per_batch", cfg.blocks_per_batch),
+             LF_I("block_receipts", cfg.block_receipts), LF_I("start_block", cfg.start_block),
              LF_I("bump_after_ms", cfg.bump_after_ms), LF_I("bump_percent", cfg.bump_percent),
              LF_S("max_fee_wei", cfg.max_fee_wei), LF_I("dropped_after_ms", cfg.dropped_after_ms),
              LF_I("gap_after_ms", cfg.gap_after_ms), LF_I("drift_alert", cfg.drift_alert));

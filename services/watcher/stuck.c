@@ -9,7 +9,8 @@
  *   - was answered "underpriced" by the node (recorded by the broadcaster in
  *     tx_attempts.result) and was not bumped yet.
  * A later nonce of a lane cannot be mined before that one, so only the
- * lowest is bumped. The replacement is the same transaction (or the same
+ * lowest is bumped (found per lane with one probe of txs_unmined_idx, not a
+ * pass over every open row). The replacement is the same transaction (or the same
  * cancel) with attempt + 1 and fees from watch_fees_bump; it is recorded as
  * a same-state tx_events row (detail: event "bumped", from_attempt,
  * attempt, the new fees) in a guarded statement (the tx must still be at
@@ -39,10 +40,9 @@ static const char watch_sql_stuck[] =
     " a.result LIKE 'underpriced/%' AND t.state <> 'failed' AND NOT EXISTS (SELECT 1 FROM tx_events e"
     "   WHERE e.tx_id = t.tx_id AND e.program = 'watcher'"
     "     AND e.detail->>'from_attempt' = t.attempt::text)"
-    " FROM (SELECT DISTINCT ON (lane_id) * FROM txs"
-    "       WHERE state IN ('created', 'pending', 'submitted', 'failed') AND block_number IS NULL"
-    "       ORDER BY lane_id, nonce) t"
-    " JOIN lanes l ON l.id = t.lane_id" WATCH_TX_JOIN
+    " FROM lanes l CROSS JOIN LATERAL (SELECT * FROM txs x WHERE x.lane_id = l.id"
+    "   AND x.state IN ('created', 'pending', 'submitted', 'failed') AND x.block_number IS NULL"
+    "   ORDER BY x.nonce LIMIT 1) t" WATCH_TX_JOIN
     " WHERE t.nonce >= COALESCE(l.chain_nonce, 0)"
     "   AND (t.state IN ('pending', 'submitted') OR (t.state = 'failed' AND a.is_cancel))"
     "   AND ((a.result LIKE 'underpriced/%' AND t.state <> 'failed' AND NOT EXISTS ("
@@ -54,20 +54,24 @@ static const char watch_sql_stuck[] =
 
 /* Records bumps and alerts ($1 tx_id, $2 attempt bumped, $3 event, $4/$5 the
  * new fees or NULL, $6 reason, $7 operator); returns the tx_ids still at that
- * attempt (the others moved meanwhile: nothing is published for them). */
+ * attempt (the others moved meanwhile: nothing is published for them). The
+ * rows locked carry the request's columns on to the event (no join of the
+ * two CTEs: each is planned as one row, a nested loop over the batch squared). */
 static const char watch_sql_bumped[] =
-    "WITH m AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],"
-    "   $5::text[], $6::text[], $7::bool[]) AS m(tx_id, attempt, event, max_fee, tip, reason, op)),"
-    " cur AS (SELECT t.tx_id, t.request_id, t.state FROM txs t JOIN m USING (tx_id)"
+    "WITH cur AS (SELECT t.tx_id, t.request_id, t.state, m.attempt, m.event, m.max_fee, m.tip,"
+    "     m.reason, m.op"
+    "   FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
+    "     $7::bool[]) AS m(tx_id, attempt, event, max_fee, tip, reason, op)"
+    "   JOIN txs t ON t.tx_id = m.tx_id"
     "   WHERE t.attempt = m.attempt AND t.block_number IS NULL"
     "     AND t.state IN ('created', 'pending', 'submitted', 'failed') FOR UPDATE OF t),"
     " ev AS (INSERT INTO tx_events (tx_id, request_id, from_state, to_state, program, detail)"
-    "   SELECT cur.tx_id, cur.request_id, cur.state, cur.state, 'watcher',"
-    "     jsonb_strip_nulls(jsonb_build_object('event', m.event, 'from_attempt', m.attempt,"
-    "       'attempt', CASE WHEN m.event = 'bumped' THEN m.attempt + 1 ELSE m.attempt END,"
-    "       'max_fee_per_gas', m.max_fee, 'max_priority_fee_per_gas', m.tip,"
-    "       'reason', m.reason, 'operator', CASE WHEN m.op THEN true END))"
-    "   FROM cur JOIN m USING (tx_id) WHERE cur.state IN ('pending', 'submitted'))"
+    "   SELECT tx_id, request_id, state, state, 'watcher',"
+    "     jsonb_strip_nulls(jsonb_build_object('event', event, 'from_attempt', attempt,"
+    "       'attempt', CASE WHEN event = 'bumped' THEN attempt + 1 ELSE attempt END,"
+    "       'max_fee_per_gas', max_fee, 'max_priority_fee_per_gas', tip,"
+    "       'reason', reason, 'operator', CASE WHEN op THEN true END))"
+    "   FROM cur WHERE state IN ('pending', 'submitted'))"
     " SELECT tx_id FROM cur";
 
 typedef struct {

@@ -3,12 +3,16 @@
  *
  * One loop turn (main.c), every TXLANE_POLL_MS:
  *   1. leadership (leader.h): standbys stop here; a new term reloads state;
- *   2. follow (follow.c): read the head, fetch new blocks in JSON-RPC batches,
- *      check that each block links to the last processed one;
- *   3. confirm (confirm.c): match lane transactions by (from, nonce) to txs
- *      rows, fetch their receipts, and in one PostgreSQL transaction per block
- *      range record inclusions, confirm what is deep enough, remember the
- *      block hashes and lanes' mined counts;
+ *   2. follow (follow.c): read the head, fetch new blocks in JSON-RPC batches
+ *      (header + block receipts, or full blocks for a node without
+ *      eth_getBlockReceipts), check that each block links to the last
+ *      processed one;
+ *   3. match (match.c): decide which lane transactions of the range are ours
+ *      (by hash, or by (lane, nonce) and payload) and get the receipts of
+ *      our open ones;
+ *      confirm (confirm.c): in one PostgreSQL transaction per block range
+ *      record inclusions, confirm what is deep enough, remember the block
+ *      hashes and lanes' mined counts;
  *   4. policies (watch_policy_t): each one's tick; the status publisher
  *      (publish.c) turns the watcher's tx_events rows into txlane.status
  *      events (a transactional outbox: nothing is lost when the leader dies
@@ -43,7 +47,7 @@
 #define WATCH_LEADER_KEY INT64_C(7478160504)
 /* Block batches fetched concurrently per range (each TXLANE_BLOCKS_PER_BATCH blocks). */
 #define WATCH_FETCH_BATCHES 4
-/* Receipts asked for in one JSON-RPC batch. */
+/* Receipts (or transactions) looked up by hash in one JSON-RPC batch. */
 #define WATCH_RECEIPTS_PER_BATCH 200
 
 typedef struct {
@@ -54,6 +58,7 @@ typedef struct {
     long long poll_ms;
     long long reorg_depth;
     long long blocks_per_batch;
+    int block_receipts; /* follow by header + eth_getBlockReceipts (else full blocks) */
     long long start_block; /* -1: head minus start_lookback */
     long long start_lookback;
     long long rpc_timeout_ms;
@@ -86,6 +91,27 @@ typedef struct {
 
 /* The transaction kinds of txs.kind, for per-kind counters. */
 enum { WATCH_KIND_PAYOUT = 0, WATCH_KIND_CANCEL, WATCH_KIND_TOPUP, WATCH_KIND_SWEEP, WATCH_NKINDS };
+
+/*
+ * A transaction of a processed range sent from a lane (match.c), from the
+ * block's receipts or (full blocks) its transactions.
+ */
+typedef struct {
+    const chain_block_t *block;
+    uint8_t hash[CHAIN_HASH_LEN];
+    eth_address_t from;
+    int32_t lane_id;
+    /* its transaction fields: the block's (full blocks) or &fetched; NULL
+     * while only the receipt is known */
+    const chain_tx_t *tx;
+    chain_tx_t fetched; /* eth_getTransactionByHash; owned, watch_matches_free */
+    uint64_t nonce;     /* once matched by hash or tx is set */
+    int by_nonce;       /* still to be decided by (lane, nonce) and payload */
+    int64_t tx_id;      /* -1: no txs row of ours */
+    int ours;           /* this transaction is the row's payout (or its cancel) */
+    int open;           /* the row is created, pending, submitted or failed */
+    chain_receipt_t receipt; /* the block's; with full blocks, fetched when ours and open */
+} watch_match_t;
 
 typedef struct watcher watcher_t;
 
@@ -128,6 +154,10 @@ struct watcher {
     int need_start;  /* reload the term's state (after a failed range) */
     int rpc_failing; /* a node failure was logged; logged again once it answers */
     int node_behind; /* "node head below the processed block" was logged */
+    /* how blocks are read (follow.c): 1 header + eth_getBlockReceipts, 0 full
+     * blocks + a receipt per transaction; starts as configured, goes to 0 for
+     * good when the node says it lacks eth_getBlockReceipts */
+    int block_receipts;
 
     /* status outbox (publish.c): events up to published_id are delivered,
      * up to sent_id produced */
@@ -139,7 +169,7 @@ struct watcher {
     struct watch_repair *repair;
 
     /* metrics */
-    metric_t *m_leader, *m_head, *m_processed, *m_lag, *m_consistent;
+    metric_t *m_leader, *m_head, *m_processed, *m_lag, *m_consistent, *m_block_receipts;
     metric_t *m_confirmed[WATCH_NKINDS], *m_reverted[WATCH_NKINDS], *m_cancelled[WATCH_NKINDS];
     metric_t *m_blocks, *m_reorgs, *m_foreign, *m_range_seconds, *m_errors, *m_status_events;
 };
@@ -154,10 +184,22 @@ int watch_follow(watcher_t *w);
  * stored chain may have changed); announce logs where following resumes. */
 int watch_follow_start(watcher_t *w, int announce);
 
+/* match.c: lists the lane transactions of fetched, linked blocks[0..nb)
+ * (read as w->block_receipts says) into *m, n of them (an array the caller
+ * frees with watch_matches_free in every case), and decides each: tx_id,
+ * ours, open, nonce, and the receipt of every open one of ours. 0, or an
+ * error (logged) after which the range is read again. */
+int watch_match_range(watcher_t *w, const chain_block_t *blocks, size_t nb, watch_match_t **m,
+                      size_t *n);
+void watch_matches_free(watch_match_t *m, size_t n);
+/* match.c: logs and counts the lane transactions that are not ours (once
+ * their range is committed, so a range read again does not count them twice). */
+void watch_report_foreign(watcher_t *w, const watch_match_t *m, size_t n);
+
 /* confirm.c: processes fetched, linked blocks[0..n) in one transaction:
  * inclusions, confirmations, block hashes, lanes' mined counts. 0 or an
  * error (nothing committed). */
-int watch_confirm_range(watcher_t *w, chain_block_t *blocks, size_t n);
+int watch_confirm_range(watcher_t *w, const chain_block_t *blocks, size_t n);
 /* confirm.c: confirms included transactions that are deep enough now (used
  * when a term begins, e.g. after TXLANE_CONFIRMATIONS was lowered). */
 int watch_confirm_due(watcher_t *w);
@@ -166,7 +208,8 @@ int watch_confirm_due(watcher_t *w);
 int watch_lanes_refresh(watcher_t *w);
 /* lanes.c: the lane id of address, or -1. */
 int32_t watch_lane_find(const watcher_t *w, const eth_address_t *address);
-/* lanes.c: chain_tx_filter_fn keeping the transactions sent by a lane (ctx: the watcher). */
+/* lanes.c: chain_tx_filter_fn keeping the transactions (or receipts) sent by
+ * a lane (ctx: the watcher). */
 int watch_lane_filter(const eth_address_t *from, void *ctx);
 void watch_lanes_free(watcher_t *w);
 

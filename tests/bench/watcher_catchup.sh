@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Benchmark (prints figures, never fails on timings): how fast txlane-watcher catches up with a
 # chain that holds many lane transactions. LANES x PER_LANE payouts are signed, recorded as
-# submitted txs rows and mined by anvil (one block each when it mines on every transaction);
-# then one watcher starts from the block before them and the time until every row is confirmed
-# is measured. Needs the local stack (deploy/local/stack.sh up) and a build.
+# submitted txs rows and mined in blocks of TXS_PER_BLOCK (anvil's automine is off while they
+# are sent, one evm_mine per block: thousands of transactions sent to anvil faster than it
+# mines them make its automine loop queue the same pool again and again, mining empty blocks
+# for hours and growing by gigabytes); then one watcher starts from the block before them and
+# the time until every row is confirmed is measured, with the CPU time the node (anvil) and the
+# watcher spent meanwhile (from /proc/<pid>/stat: what the watcher's reads cost the node).
+# Needs the local stack (deploy/local/stack.sh up) and a build; other users of the node see no
+# blocks mined by themselves for the few seconds of sending.
 #
-#   tests/bench/watcher_catchup.sh [LANES] [PER_LANE]      (defaults 16 and 64)
+#   tests/bench/watcher_catchup.sh [LANES] [PER_LANE] [TXS_PER_BLOCK]   (defaults 16, 64, 100)
 source "$(dirname "$0")/../integration/lib_txlane.sh"
-LANES="${1:-16}" PER_LANE="${2:-64}"
+LANES="${1:-16}" PER_LANE="${2:-64}" TXS_PER_BLOCK="${3:-100}"
 txl_test_init bench_watcher
 DB="txlane_$TXL_TEST"
 sql() { txl_psql -d "$DB" -Atc "$1"; }
@@ -45,14 +50,18 @@ SELECT req, lane, nonce, 'submitted', addr, '$RECIPIENT', 1, 21000, $MAX_FEE, $T
 SQL
 
 START="$(($(txl_rpc eth_blockNumber | tr -d '"') + 1))"
-echo "sending them to the node in batches of 100..."
-split -l 100 "$TXL_DIR/raws" "$TXL_DIR/chunk."
+echo "sending them to the node, mining a block of $TXS_PER_BLOCK at a time..."
+trap 'txl_rpc evm_setAutomine "[true]" >/dev/null; txl_cleanup' EXIT
+txl_rpc evm_setAutomine '[false]' >/dev/null
+split -l "$TXS_PER_BLOCK" "$TXL_DIR/raws" "$TXL_DIR/chunk."
 for chunk in "$TXL_DIR"/chunk.*; do
     jq -R -s -c 'split("\n") | map(select(length > 0)) | to_entries
         | map({jsonrpc: "2.0", id: .key, method: "eth_sendRawTransaction", params: [.value]})' \
         "$chunk" | curl -sf -H 'content-type: application/json' -d @- "$TXLANE_RPC_URL" |
         jq -e 'map(select(has("error"))) | length == 0' >/dev/null || txl_fail "node refused a batch"
+    txl_rpc evm_mine '[]' >/dev/null
 done
+txl_rpc evm_setAutomine '[true]' >/dev/null
 confirmed() { [[ "$(sql "SELECT count(*) FROM txs WHERE state = 'confirmed'")" == "$TOTAL" ]]; }
 mined_all() {
     local n
@@ -62,12 +71,26 @@ mined_all() {
 txl_wait_for 120 mined_all || txl_fail "the node did not mine every payout"
 HEAD="$(($(txl_rpc eth_blockNumber | tr -d '"')))"
 
+# cpu_ms PID: user + system CPU time of the process so far, in ms (0 when it is not readable)
+cpu_ms() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return; }
+    # fields after the command name (which may hold spaces): utime and stime are 14 and 15
+    awk -v tck="$(getconf CLK_TCK)" '{ print int(($12 + $13) * 1000 / tck) }' <<<"${stat##*) }"
+}
+ANVIL_PID="$(awk '{ print $1 }' "$TXLANE_STACK_RUN_DIR/anvil.pid" 2>/dev/null || echo 0)"
+anvil0="$(cpu_ms "$ANVIL_PID")"
 t0="$(date +%s%N)"
 TXLANE_START_BLOCK="$START" TXLANE_POLL_MS=100 txl_start_named watcher watcher 29149
 txl_wait_for 600 confirmed || txl_fail "not all confirmed within 600 s"
 ms=$((($(date +%s%N) - t0) / 1000000))
+anvil_ms=$(($(cpu_ms "$ANVIL_PID") - anvil0))
+watcher_ms="$(cpu_ms "${TXL_PIDS[watcher]}")"
 blocks=$((HEAD - START + 1))
 txl_stop_worker watcher
 echo "watcher catch-up: $TOTAL payouts in $blocks blocks confirmed in $ms ms from a cold start:" \
     "$((TOTAL * 1000 / ms)) confirmations/s, $((blocks * 1000 / ms)) blocks/s" \
-    "(TXLANE_BLOCKS_PER_BATCH 20, 4 batches per range)"
+    "(TXLANE_BLOCKS_PER_BATCH 20, 4 batches per range; TXLANE_BLOCK_RECEIPTS" \
+    "${TXLANE_BLOCK_RECEIPTS:-true})"
+echo "cpu meanwhile: node (anvil pid $ANVIL_PID) $anvil_ms ms, watcher $watcher_ms ms" \
+    "(anything else using the shared node counts too)"

@@ -7,6 +7,9 @@
 # other stands by and takes over within seconds of a kill -9. A restart resumes from the persisted
 # block. With TXLANE_CONFIRMATIONS=3 a transaction waits for two more blocks. A stored chain that
 # disagrees with the node (what a reorganisation looks like) is walked back to the common ancestor.
+# Blocks are read as header + eth_getBlockReceipts (lane transactions matched by hash; the foreign
+# and the unrecorded one fetched by hash); the same checks pass reading full blocks with a receipt
+# per transaction (TXLANE_BLOCK_RECEIPTS=false, what a node without eth_getBlockReceipts gets).
 source "$(dirname "$0")/lib_txlane.sh"
 txl_test_init watcher
 
@@ -144,6 +147,10 @@ nonces="$(sql "SELECT string_agg(id || '=' || chain_nonce, ',' ORDER BY id) FROM
     txl_fail "reverted_total{kind=payout} is not 1"
 grep -q '"msg":"lane nonce used by a transaction txlane did not send"' "$TXL_DIR/wA.log" ||
     txl_fail "no log line for the foreign transaction"
+grep -q '"msg":"mined transaction carries the payout of an unrecorded attempt".*"tx_id":4,' \
+    "$TXL_DIR/wA.log" || txl_fail "no warning for r-created's unrecorded attempt"
+[[ "$(txl_metric "$PORT_A" txlane_watcher_block_receipts)" == 1 ]] ||
+    txl_fail "watcher A does not read blocks by their receipts"
 txl_pass "lanes' mined counts kept; the foreign transaction counted and logged, not confirmed"
 
 STATUS="$TXL_DIR/status.txt"
@@ -323,15 +330,51 @@ txl_pass "disagreeing stored chain: walked back to the common ancestor, followed
 
 txl_stop_worker wD
 [[ "$TXL_EXIT" == 0 ]] || txl_fail "D exited $TXL_EXIT on SIGTERM"
-# every transition once: 9 payouts, 9 events, 9 status events
-[[ "$(sql "SELECT count(*) FROM tx_events WHERE program = 'watcher'")" == 9 ]] ||
+
+# --- full blocks and a receipt per transaction (a node without eth_getBlockReceipts) ------------
+payout r-full 0 4 submitted "$RECIPIENT" 8000 21000 0x
+RAW_FULL="$RAW" HASH_FULL="$HASH"
+payout r-full-revert 1 3 submitted "$REVERTER" 0 100000 0xdeadbeef
+RAW_FREV="$RAW" HASH_FREV="$HASH"
+payout r-full-created 2 3 created "$RECIPIENT" 9000 21000 0x
+RAW_FCRE="$RAW" HASH_FCRE="$HASH"
+sign foreign-full 2 4 "$RECIPIENT" 6 21000 0x
+RAW_FFOR="$RAW" HASH_FFOR="$HASH"
+TXLANE_BLOCK_RECEIPTS=false txl_start_named wE watcher "$PORT_C"
+txl_wait_for 10 leader_is "$PORT_C" 1 || txl_fail "E did not lead"
+for pair in "$RAW_FULL $HASH_FULL" "$RAW_FREV $HASH_FREV" "$RAW_FCRE $HASH_FCRE" \
+    "$RAW_FFOR $HASH_FFOR"; do
+    # shellcheck disable=SC2086
+    send $pair
+done
+FULL3="'r-full','r-full-revert','r-full-created'"
+txl_wait_for 30 all_confirmed "$FULL3" 3 ||
+    txl_fail "full blocks: not all confirmed: $(sql "SELECT request_id, state FROM txs
+                                                    WHERE request_id IN ($FULL3)")"
+check_row r-full "$HASH_FULL" 1
+check_row r-full-revert "$HASH_FREV" 0
+check_row r-full-created "$HASH_FCRE" 1
+[[ "$(txl_metric "$PORT_C" txlane_watcher_block_receipts)" == 0 ]] ||
+    txl_fail "E does not say it reads full blocks"
+[[ "$(txl_metric "$PORT_C" txlane_watcher_foreign_txs_total)" == 1 ]] ||
+    txl_fail "E did not count the foreign use of lane 2 nonce 4"
+grep -q '"msg":"mined transaction carries the payout of an unrecorded attempt"' \
+    "$TXL_DIR/wE.log" || txl_fail "E did not warn about r-full-created's unrecorded attempt"
+[[ "$(sql "SELECT chain_nonce FROM lanes WHERE id = 2")" == 5 ]] ||
+    txl_fail "lane 2's mined count is not 5 after the foreign nonce 4"
+txl_stop_worker wE
+[[ "$TXL_EXIT" == 0 ]] || txl_fail "E exited $TXL_EXIT on SIGTERM"
+txl_pass "full blocks (TXLANE_BLOCK_RECEIPTS=false): confirmed, reverted, unrecorded and foreign as by receipts"
+
+# every transition once: 12 payouts, 12 events, 12 status events
+[[ "$(sql "SELECT count(*) FROM tx_events WHERE program = 'watcher'")" == 12 ]] ||
     txl_fail "tx_events has not exactly one row per confirmation"
 [[ "$(sql "SELECT status_event_id = (SELECT max(event_id) FROM tx_events)
            FROM watcher_state")" == t ]] ||
     txl_fail "the status outbox position is behind after a clean stop"
 # at least once: after the kill -9 some events may come twice, none is missing
 keys="$(txl_consume_all "$TXLANE_TOPIC_STATUS" | cut -f2 | sort -u | tr '\n' ' ')"
-[[ "$keys" == "r-after r-both r-created r-deep r-gap r-held r-ok r-pending r-revert " ]] ||
+[[ "$keys" == "r-after r-both r-created r-deep r-full r-full-created r-full-revert r-gap r-held r-ok r-pending r-revert " ]] ||
     txl_fail "status events for: $keys"
 txl_pass "a status event for every confirmation"
 echo "watcher: all checks passed (takeover ${takeover_ms} ms)"
