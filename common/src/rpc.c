@@ -67,6 +67,14 @@ void rpc_client_free(rpc_client_t *c) {
     free(c);
 }
 
+void rpc_client_set_timeout(rpc_client_t *c, long timeout_ms) {
+    c->timeout_ms = timeout_ms;
+}
+
+long rpc_client_timeout(const rpc_client_t *c) {
+    return c->timeout_ms;
+}
+
 const char *rpc_client_url(const rpc_client_t *c) {
     return c->url;
 }

@@ -17,7 +17,11 @@
  * false starts there. The gauge txlane_watcher_block_receipts says which.
  *
  * A range is at most WATCH_FETCH_BATCHES x TXLANE_BLOCKS_PER_BATCH blocks,
- * fetched as that many concurrent batches (rpc_batches_send). A range is
+ * fetched as that many concurrent batches (rpc_batches_send). A range the
+ * node fails to serve in time (blocks of thousands of transactions on a busy
+ * node) is halved, down to one block, and grows back as ranges succeed; a
+ * single block that still times out gets twice the time on each try, up to
+ * WATCH_SLOW_TIMEOUT_MAX_MS, until a range is read in full again. A range is
  * processed only when it is whole and linked: its first block's parent is
  * the cursor's hash, and each block's parent is the block before it. A first
  * block that does not link to the cursor is a reorganisation of blocks the
@@ -254,6 +258,9 @@ static int watch_fetch_parse(watcher_t *w, uint64_t number, const rpc_call_t *ca
 static int watch_fetch_once(watcher_t *w, uint64_t first, uint64_t last, chain_block_t *bs,
                             size_t *n) {
     size_t count = (size_t)(last - first + 1), per = (size_t)w->cfg->blocks_per_batch;
+    /* spread a short range over the concurrent batches too */
+    if (per * WATCH_FETCH_BATCHES > count)
+        per = (count + WATCH_FETCH_BATCHES - 1) / WATCH_FETCH_BATCHES;
     size_t nbatches = (count + per - 1) / per, calls = w->block_receipts ? 2 : 1;
     rpc_batch_t *batches = xcalloc(nbatches, sizeof(rpc_batch_t));
     rpc_batch_t **ptrs = xcalloc(nbatches, sizeof(rpc_batch_t *));
@@ -339,12 +346,33 @@ static int watch_follow_range(watcher_t *w) {
         return 0;
     }
     w->node_behind = 0;
-    uint64_t span = (uint64_t)(w->cfg->blocks_per_batch * WATCH_FETCH_BATCHES);
+    uint64_t span_max = (uint64_t)(w->cfg->blocks_per_batch * WATCH_FETCH_BATCHES);
+    uint64_t span = w->span >= 1 && w->span <= span_max ? w->span : span_max;
     uint64_t last = w->head - first + 1 > span ? first + span - 1 : w->head;
     size_t cap = (size_t)(last - first + 1), n = 0;
     chain_block_t *bs = xcalloc(cap, sizeof(chain_block_t));
     long long t0 = service_now_ms();
     int rc = watch_fetch(w, first, last, bs, &n);
+    long timeout = rpc_client_timeout(w->rpc);
+    if (rc == TXL_ETIMEOUT && span > 1) {
+        /* big blocks can take a busy node longer to serve than the timeout
+         * (anvil's receipts cost grows with the square of a block's size):
+         * read fewer at a time until they fit */
+        w->span = span / 2;
+        log_warn("node too slow for the block range: reading fewer blocks at a time",
+                 LF_U("blocks", span), LF_U("now", w->span));
+    } else if (rc == TXL_ETIMEOUT && timeout < WATCH_SLOW_TIMEOUT_MAX_MS) {
+        /* one block and still too slow: give that block more time */
+        timeout = timeout * 2 < WATCH_SLOW_TIMEOUT_MAX_MS ? timeout * 2 : WATCH_SLOW_TIMEOUT_MAX_MS;
+        rpc_client_set_timeout(w->rpc, timeout);
+        log_warn("node too slow for one block: waiting longer for it", LF_U("block", first),
+                 LF_I("timeout_ms", timeout));
+    } else if (rc == 0 && n == cap) {
+        if (timeout != w->cfg->rpc_timeout_ms)
+            rpc_client_set_timeout(w->rpc, (long)w->cfg->rpc_timeout_ms);
+        if (span < span_max && cap == span)
+            w->span = span * 2 < span_max ? span * 2 : span_max;
+    }
     if (rc != 0 || n == 0)
         goto cleanup;
     if (w->have_cursor && memcmp(bs[0].parent_hash, w->cursor_hash, CHAIN_HASH_LEN) != 0) {

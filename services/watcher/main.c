@@ -257,6 +257,7 @@ int main(int argc, char **argv) {
     w.policies = watcher_policies;
     w.lanes_count = -1;
     w.block_receipts = cfg.block_receipts;
+    w.span = (uint64_t)(cfg.blocks_per_batch * WATCH_FETCH_BATCHES);
     watcher_metrics(&w);
     metric_set(w.m_block_receipts, w.block_receipts);
     watch_repair_init(&w);

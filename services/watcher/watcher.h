@@ -47,6 +47,9 @@
 #define WATCH_LEADER_KEY INT64_C(7478160504)
 /* Block batches fetched concurrently per range (each TXLANE_BLOCKS_PER_BATCH blocks). */
 #define WATCH_FETCH_BATCHES 4
+/* The longest a single block's read may take before it counts as failed
+ * (follow.c doubles TXLANE_RPC_TIMEOUT_MS up to this for a slow block). */
+#define WATCH_SLOW_TIMEOUT_MAX_MS 300000
 /* Receipts (or transactions) looked up by hash in one JSON-RPC batch. */
 #define WATCH_RECEIPTS_PER_BATCH 200
 
@@ -158,6 +161,7 @@ struct watcher {
      * blocks + a receipt per transaction; starts as configured, goes to 0 for
      * good when the node says it lacks eth_getBlockReceipts */
     int block_receipts;
+    uint64_t span; /* blocks per range now: halved on a node timeout, regrown on success */
 
     /* status outbox (publish.c): events up to published_id are delivered,
      * up to sent_id produced */

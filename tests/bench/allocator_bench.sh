@@ -32,7 +32,7 @@ want="$(python3 -c "import json; print(len(json.load(open('$TXL_DIR/load/expecte
 while :; do
     got="$(txl_metric "$PORT" txlane_stream_committed_total)"
     [[ "${got:-0}" -ge "$want" ]] && break
-    sleep 0.05
+    sleep 0.1
 done
 t_done=$(date +%s%3N)
 metrics="$(curl -s "http://127.0.0.1:$PORT/metrics")"

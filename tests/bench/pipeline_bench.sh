@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pipeline_bench.sh - the whole pipeline against anvil's own limit, in one run, on a fresh anvil
-# of its own: the stack's settings, plus one block a second (BLOCK_TIME). Under sustained
+# of its own: the stack's settings, plus one block a second (BLOCK_TIME) and a main-net-like block
+# gas limit (BLOCK_GAS). Under sustained
 # thousands of txs/s, automine (a block per arriving batch, each with a copy of the whole state)
 # makes anvil erratic: some runs stall in one batch for a minute while its memory grows to many
 # GB. Interval mining keeps it steady, and is how a real chain behaves.
@@ -19,7 +20,8 @@
 # Signer throughput alone: tests/bench/signer_bench.sh.
 #
 #   deploy/local/stack.sh up && cmake --build build
-#   tests/bench/pipeline_bench.sh [N] [LANES] [RATE] [BLOCK_TIME]    defaults 10000 256 1000 1
+#   tests/bench/pipeline_bench.sh [N] [LANES] [RATE] [BLOCK_TIME] [BLOCK_GAS]
+#                                 defaults 10000 256 1000 1 30000000
 #
 # Prints figures; it is not a pass/fail test.
 source "$(dirname "$0")/../integration/lib_txlane.sh"
@@ -28,6 +30,7 @@ N="${1:-10000}"
 LANES="${2:-256}"
 RATE="${3:-1000}"
 BLOCK_TIME="${4:-1}"
+BLOCK_GAS="${5:-30000000}"
 PER_LANE=$(((N + LANES - 1) / LANES))
 N=$((PER_LANE * LANES))
 PRESIGN="$TXL_BUILD/tests/bench/txlane-bench-presign"
@@ -40,6 +43,12 @@ mapfile -t anvil_cmd < <(TXLANE_STACK_BLOCK_TIME='' bash -c \
     "$TXL_SRC/deploy/local/lib.sh" "$BENCH_ANVIL_PORT")
 ((${#anvil_cmd[@]} > 1)) || txl_fail "could not build the anvil command line"
 mkdir -p "$TXL_SRC/.run/tests"
+# The block gas limit: a main-net-like 30M (about 1,400 transfers a block) unless BLOCK_GAS says
+# otherwise; the stack's own 300M lets blocks of many thousands of transactions form, whose
+# receipts anvil serves in time growing with the square of the block's size.
+for ((i = 0; i < ${#anvil_cmd[@]}; i++)); do
+    [[ "${anvil_cmd[$i]}" == --gas-limit ]] && anvil_cmd[$((i + 1))]="$BLOCK_GAS"
+done
 "${anvil_cmd[@]}" --block-time "$BLOCK_TIME" >"$TXL_SRC/.run/tests/bench_pipeline-anvil.log" 2>&1 &
 TXL_PIDS[bench_anvil]=$!
 trap txl_cleanup EXIT
@@ -55,7 +64,7 @@ ms() { date +%s%3N; }
 # (a) Pre-signed raws from lanes of a second wallet (txlane's own lanes stay untouched).
 printf 'bench-raw-%s-%s' "$(date +%s)" "$RANDOM" >"$TXL_DIR/raw_passphrase"
 mkdir -p "$TXL_DIR/raw"
-echo "(a) signing $N transfers over $LANES lanes (anvil mining a block every $BLOCK_TIME s)..."
+echo "(a) signing $N transfers over $LANES lanes (anvil mining a block every $BLOCK_TIME s, block gas limit $BLOCK_GAS)..."
 "$PRESIGN" "$TXLANE_MNEMONIC_FILE" "$TXL_DIR/raw_passphrase" "$TXLANE_CHAIN_ID" "$LANES" \
     "$PER_LANE" 200 4 "$TXL_DIR/raw" "$(date +%s%N)" >"$TXL_DIR/raw_lanes" || txl_fail "pre-signing"
 hexwei=0x3635c9adc5dea00000 # 1,000 ETH

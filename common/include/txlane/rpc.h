@@ -55,6 +55,9 @@ typedef struct {
 rpc_client_t *rpc_client_new(const char *url, long timeout_ms);
 void rpc_client_free(rpc_client_t *c);
 const char *rpc_client_url(const rpc_client_t *c);
+/* The timeout of the requests started from now on, and its current value. */
+void rpc_client_set_timeout(rpc_client_t *c, long timeout_ms);
+long rpc_client_timeout(const rpc_client_t *c);
 
 void rpc_batch_init(rpc_batch_t *b);
 /* Appends a call; params_json is copied. Returns the call's index. */
