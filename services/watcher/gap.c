@@ -36,15 +36,22 @@ static const char watch_sql_created[] =
 
 /* Each lane's window [mined count, next_nonce) probed nonce by nonce (the
  * LEFT JOIN inside the lateral keeps the planner from an anti join over
- * the lane's whole history of txs rows). */
+ * the lane's whole history of txs rows), only for the lanes whose window
+ * holds fewer rows than nonces: counting the window's rows in the
+ * (lane_id, nonce) index is far cheaper than probing every nonce, and a
+ * lane with a row at every nonce (the usual case) has no hole. */
 static const char watch_sql_holes[] =
-    "SELECT l.id, h.nonce FROM lanes l"
-    " CROSS JOIN LATERAL (SELECT n.nonce FROM generate_series("
-    "     GREATEST(COALESCE(l.chain_nonce, 0), l.first_nonce), l.next_nonce - 1) AS n(nonce)"
-    "   LEFT JOIN txs t ON t.lane_id = l.id AND t.nonce = n.nonce WHERE t.tx_id IS NULL) h"
-    " WHERE NOT EXISTS (SELECT 1 FROM lane_external_nonces x WHERE x.lane_id = l.id"
+    "WITH win AS MATERIALIZED (SELECT l.id, GREATEST(COALESCE(l.chain_nonce, 0), l.first_nonce)"
+    "     AS lo, l.next_nonce AS hi FROM lanes l),"
+    " short AS MATERIALIZED (SELECT win.* FROM win WHERE win.hi > win.lo"
+    "   AND (SELECT count(*) FROM txs c WHERE c.lane_id = win.id AND c.nonce >= win.lo"
+    "        AND c.nonce < win.hi) < win.hi - win.lo)"
+    " SELECT s.id, h.nonce FROM short s"
+    " CROSS JOIN LATERAL (SELECT n.nonce FROM generate_series(s.lo, s.hi - 1) AS n(nonce)"
+    "   LEFT JOIN txs t ON t.lane_id = s.id AND t.nonce = n.nonce WHERE t.tx_id IS NULL) h"
+    " WHERE NOT EXISTS (SELECT 1 FROM lane_external_nonces x WHERE x.lane_id = s.id"
     "     AND h.nonce >= x.nonce_from AND h.nonce < x.nonce_to)"
-    " ORDER BY l.id, h.nonce LIMIT $1::int";
+    " ORDER BY s.id, h.nonce LIMIT $1::int";
 
 static const char watch_sql_fill[] =
     "WITH m AS (SELECT * FROM unnest($1::int[], $2::bigint[]) AS m(lane_id, nonce)),"

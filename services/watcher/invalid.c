@@ -28,13 +28,21 @@
 #include "txlane/log.h"
 #include "txlane/xmalloc.h"
 
+/* Candidates through their own indexes (schemas/sql/009_repair_indexes.sql):
+ * pending rows whose latest attempt the node refused for good, and failed
+ * rows not in a block (txs_failed_open_idx); never a read of every row in
+ * flight. */
 static const char watch_sql_invalid[] =
     "SELECT " WATCH_TX_COLUMNS ", t.state = 'pending', a.result"
-    " FROM txs t" WATCH_TX_JOIN
-    " WHERE t.block_number IS NULL AND NOT COALESCE(a.is_cancel, false)"
-    "   AND ((t.state = 'pending' AND a.result LIKE 'invalid/%')"
-    "     OR (t.state = 'failed' AND (SELECT max(e.at) FROM tx_events e WHERE e.tx_id = t.tx_id)"
-    "         < now() - $1::bigint * interval '1 millisecond'))"
+    " FROM (SELECT t.* FROM tx_attempts x JOIN txs t ON t.tx_id = x.tx_id AND t.attempt = x.attempt"
+    "       WHERE x.result LIKE 'invalid/%' AND t.state = 'pending' AND t.block_number IS NULL"
+    "       UNION ALL"
+    "       SELECT t.* FROM txs t WHERE t.state = 'failed' AND t.block_number IS NULL) t"
+    WATCH_TX_JOIN
+    " WHERE NOT COALESCE(a.is_cancel, false)"
+    "   AND (t.state = 'pending'"
+    "     OR (SELECT max(e.at) FROM tx_events e WHERE e.tx_id = t.tx_id)"
+    "         < now() - $1::bigint * interval '1 millisecond')"
     " ORDER BY t.lane_id, t.nonce LIMIT $2::int";
 
 static const char watch_sql_fail[] =

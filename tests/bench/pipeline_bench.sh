@@ -108,6 +108,9 @@ e2e_start watcher watcher 19395
 for port in 19391 19392 19393 19394 19395; do
     txl_wait_ready "$port" 60 || txl_fail "worker on $port not ready"
 done
+# A running watcher follows the head: let it read (a)'s blocks first.
+caught_up() { [[ "$(txl_metric 19395 txlane_watcher_lag_blocks)" == 0 ]]; }
+txl_wait_for 300 caught_up || txl_fail "the watcher did not catch up with the head"
 echo "(b) $N payouts at once..."
 e2e_submit "$N"
 e2e_wait "$N" 900

@@ -4,6 +4,7 @@
 #   e2e_init NAME LANES          txl_test_init, migrate, topics, fund the lanes, common settings
 #   e2e_start INSTANCE PROG PORT starts one worker instance (several per program are fine)
 #   e2e_kill INSTANCE            SIGKILL; e2e_restart INSTANCE starts it again
+#   e2e_stop INSTANCE            SIGTERM; it must exit 0 within 10 s
 #   e2e_submit N                 N payouts to fresh random recipients (txlane submit)
 #   e2e_wait N SECS              waits until N payouts are confirmed, printing progress
 #   e2e_audit                    txlane audit --final --strict-recipients must pass
@@ -35,6 +36,17 @@ e2e_start() {
 e2e_kill() {
     kill -KILL "${TXL_PIDS[$1]}" 2>/dev/null || true
     wait "${TXL_PIDS[$1]}" 2>/dev/null || true
+}
+
+e2e_stop() {
+    local pid="${TXL_PIDS[$1]}" i rc=0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    wait "$pid" 2>/dev/null || rc=$?
+    [[ $rc == 0 ]] || txl_fail "$1 exited $rc on SIGTERM"
 }
 
 e2e_restart() {
