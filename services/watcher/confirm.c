@@ -4,16 +4,16 @@
  * the receipts of our open ones).
  *
  * One PostgreSQL transaction per range: the blocks into chain_blocks
- * (pruned to the last TXLANE_REORG_DEPTH), lanes.chain_nonce raised to the
- * mined count seen (the highest nonce + 1 of every lane transaction, ours or
- * not), the inclusions recorded on the txs rows (block number and hash, gas
- * used, receipt status, the mined attempt's hash), then every included
- * transaction whose block is TXLANE_CONFIRMATIONS deep in the processed
- * chain (and whose block hash is still the stored one) moves to confirmed -
- * or cancelled when the mined attempt is a cancel - with a tx_events row
- * each. Reverted payouts (receipt status 0) are confirmed with
+ * (pruned to the last TXLANE_REORG_DEPTH), the inclusions recorded on the
+ * txs rows (block number and hash, gas used, receipt status, the mined
+ * attempt's hash), then every included transaction whose block is
+ * TXLANE_CONFIRMATIONS deep in the processed chain (and whose block hash is
+ * still the stored one) moves to confirmed - or cancelled when the mined
+ * attempt is a cancel - with a tx_events row each. Reverted payouts (receipt status 0) are confirmed with
  * receipt_status 0; their event carries reason "reverted", which the
- * publisher turns into a "failed" status event.
+ * publisher turns into a "failed" status event. After it commits,
+ * lanes.chain_nonce is raised to the mined count seen (the highest nonce + 1
+ * of every lane transaction, ours or not), in a statement of its own.
  *
  * A failed payout (invalid.c) is matched too: once the cancel of its nonce
  * is mined and deep enough it moves failed -> cancelled.
@@ -60,20 +60,26 @@ static const char watch_sql_record[] =
     "WITH blk AS ("
     "  INSERT INTO chain_blocks (number, hash, parent_hash)"
     "  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])"
-    "), mined AS ("
-    "  UPDATE lanes l SET chain_nonce = m.mined"
-    "  FROM (SELECT lane_id, max(mined) AS mined"
-    "        FROM unnest($4::int[], $5::bigint[]) AS u(lane_id, mined) GROUP BY lane_id) m"
-    "  WHERE l.id = m.lane_id AND (l.chain_nonce IS NULL OR l.chain_nonce < m.mined)"
-    "  RETURNING l.id"
     "), inc AS ("
     "  UPDATE txs t SET block_number = i.block_number, block_hash = i.block_hash,"
     "    gas_used = i.gas_used, receipt_status = i.status, tx_hash = i.tx_hash"
-    "  FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::smallint[],"
-    "              $11::text[]) AS i(tx_id, block_number, block_hash, gas_used, status, tx_hash)"
+    "  FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::smallint[],"
+    "              $9::text[]) AS i(tx_id, block_number, block_hash, gas_used, status, tx_hash)"
     "  WHERE t.tx_id = i.tx_id AND t.state IN ('created', 'pending', 'submitted', 'failed')"
     "  RETURNING t.tx_id"
-    ") SELECT (SELECT count(*) FROM inc), (SELECT count(*) FROM mined)";
+    ") SELECT count(*) FROM inc";
+
+/* lanes.chain_nonce raised to the mined count seen ($1 lane, $2 count), on
+ * its own after the range's transaction: the lanes rows are the ones the
+ * allocator advances in every batch, and holding their locks for the whole
+ * range's transaction made allocations wait for it. The count is a hint
+ * (the lower end of the windows the policies look at); a range that fails
+ * to write it leaves it to the next one. */
+static const char watch_sql_mined[] =
+    "UPDATE lanes l SET chain_nonce = m.mined"
+    " FROM (SELECT lane_id, max(mined) AS mined"
+    "       FROM unnest($1::int[], $2::bigint[]) AS u(lane_id, mined) GROUP BY lane_id) m"
+    " WHERE l.id = m.lane_id AND (l.chain_nonce IS NULL OR l.chain_nonce < m.mined)";
 
 /* Confirms (or cancels, when the mined attempt is a cancel) every open
  * transaction included in a stored block at or below $1; $2 is the depth
@@ -195,12 +201,15 @@ static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const 
     const char *params[11];
     for (size_t i = 0; i < 11; i++)
         params[i] = db_array_text(&a[i]);
+    const char *record_params[] = {params[0], params[1], params[2], params[5], params[6],
+                                   params[7], params[8],  params[9], params[10]};
+    const char *mined_params[] = {params[3], params[4]};
 
     PGresult *res = watch_query(w, "begin", "BEGIN", 0, NULL);
     if (res == NULL)
         goto cleanup;
     PQclear(res);
-    res = watch_query(w, "record range", watch_sql_record, 11, params);
+    res = watch_query(w, "record range", watch_sql_record, 9, record_params);
     if (res == NULL)
         goto cleanup;
     *included = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
@@ -212,6 +221,8 @@ static int watch_record(watcher_t *w, const chain_block_t *bs, size_t nb, const 
         goto cleanup;
     PQclear(res);
     rc = 0;
+    if (a[3].n > 0 && (res = watch_query(w, "mined counts", watch_sql_mined, 2, mined_params)) != NULL)
+        PQclear(res);
 cleanup:
     for (size_t i = 0; i < 11; i++)
         db_array_free(&a[i]);
