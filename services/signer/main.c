@@ -50,8 +50,8 @@ static const cfg_option_t signer_options[] = {
      "eip1559, or legacy (EIP-155; gas price = max_fee_per_gas)"},
     {"batch_max", "TXLANE_BATCH_MAX", CFG_INT, "500", 1, 100000,
      offsetof(signer_config_t, batch_max), 0, "messages per batch at most"},
-    {"linger_ms", "TXLANE_LINGER_MS", CFG_INT, "5", 0, 10000, offsetof(signer_config_t, linger_ms),
-     0, "wait this long after a batch's first message for more"},
+    {"linger_ms", "TXLANE_LINGER_MS", CFG_INT, "0", 0, 10000, offsetof(signer_config_t, linger_ms),
+     0, "wait this long after a batch's first message for more (0: take what has arrived)"},
     CFG_END,
 };
 

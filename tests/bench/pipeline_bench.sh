@@ -13,22 +13,22 @@
 #       watcher, L lanes): N payouts submitted at once, rate to submitted and to confirmed (from
 #       the first request's Kafka timestamp to the last submitted / confirmed), and the share of
 #       (a) that is;
-#   (c) latency at a steady rate (default 1,000 requests/s for 10 s): p50/p99/max request ->
-#       submitted and request -> confirmed.
+#   (c) latency at steady rates (default 250, 500 and 1,000 requests/s, 10 s each): p50/p99/max
+#       request -> submitted and request -> confirmed.
 # With blocks a second apart a lane carries at most TXLANE_MAX_INFLIGHT (default 16) txs per
 # block, so txlane's ceiling here is L x 16 txs/s: lanes are how txlane scales, hence L = 256.
 # Signer throughput alone: tests/bench/signer_bench.sh.
 #
 #   deploy/local/stack.sh up && cmake --build build
-#   tests/bench/pipeline_bench.sh [N] [LANES] [RATE] [BLOCK_TIME] [BLOCK_GAS]
-#                                 defaults 10000 256 1000 1 30000000
+#   tests/bench/pipeline_bench.sh [N] [LANES] [RATES] [BLOCK_TIME] [BLOCK_GAS]
+#                                 defaults 10000 256 250,500,1000 1 30000000
 #
 # Prints figures; it is not a pass/fail test.
 source "$(dirname "$0")/../integration/lib_txlane.sh"
 source "$(dirname "$0")/../integration/lib_e2e.sh"
 N="${1:-10000}"
 LANES="${2:-256}"
-RATE="${3:-1000}"
+RATES="${3:-250,500,1000}"
 BLOCK_TIME="${4:-1}"
 BLOCK_GAS="${5:-30000000}"
 PER_LANE=$(((N + LANES - 1) / LANES))
@@ -122,27 +122,31 @@ IFS='|' read -r to_sub to_conf <<<"$rates"
 echo "(b) txlane: $N payouts, $to_sub/s to submitted, $to_conf/s to confirmed" \
     "($((100 * to_sub / ingest)) % and $((100 * to_conf / ingest)) % of (a))"
 
-# (c) latency at a steady rate.
-NC=$((RATE * 10))
-echo "(c) $NC payouts at $RATE/s..."
-E2E_SUBMITS=$((E2E_SUBMITS + 1))
-"$TXL_CLI" submit --count "$NC" --random-recipients --value 1000000000000 --rate "$RATE" \
-    --prefix "$E2E_PREFIX-$E2E_SUBMITS" --quiet >>"$TXL_DIR/submit.out" 2>&1 ||
-    txl_fail "txlane submit: $(tail -2 "$TXL_DIR/submit.out")"
-e2e_wait $((N + NC)) 900
-txl_psql -d "$DB" -Atc "SELECT
-    round(count(*) / extract(epoch FROM max(r.received_at) - min(r.received_at))::numeric),
-    round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.submitted_at - r.received_at))::numeric, 1),
-    round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM t.submitted_at - r.received_at))::numeric, 1),
-    round(1000 * extract(epoch FROM max(t.submitted_at - r.received_at))::numeric, 1),
-    round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.confirmed_at - r.received_at))::numeric, 1),
-    round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM t.confirmed_at - r.received_at))::numeric, 1)
-    FROM txs t JOIN requests r USING (request_id) WHERE r.request_id LIKE '$E2E_PREFIX-$E2E_SUBMITS-%'" |
-    {
-        IFS='|' read -r got s50 s99 smax c50 c99
-        echo "(c) at $got requests/s: request -> submitted p50 $s50 ms, p99 $s99 ms, max $smax ms;" \
-            "-> confirmed p50 $c50 ms, p99 $c99 ms"
-    }
+# (c) latency at steady rates, 10 s each, one after the other (the pipeline drained in between).
+done_n=$N
+for rate in ${RATES//,/ }; do
+    NC=$((rate * 10))
+    echo "(c) $NC payouts at $rate/s..."
+    E2E_SUBMITS=$((E2E_SUBMITS + 1))
+    "$TXL_CLI" submit --count "$NC" --random-recipients --value 1000000000000 --rate "$rate" \
+        --prefix "$E2E_PREFIX-$E2E_SUBMITS" --quiet >>"$TXL_DIR/submit.out" 2>&1 ||
+        txl_fail "txlane submit: $(tail -2 "$TXL_DIR/submit.out")"
+    done_n=$((done_n + NC))
+    e2e_wait "$done_n" 900
+    txl_psql -d "$DB" -Atc "SELECT
+        round(count(*) / extract(epoch FROM max(r.received_at) - min(r.received_at))::numeric),
+        round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.submitted_at - r.received_at))::numeric, 1),
+        round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM t.submitted_at - r.received_at))::numeric, 1),
+        round(1000 * extract(epoch FROM max(t.submitted_at - r.received_at))::numeric, 1),
+        round(1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.confirmed_at - r.received_at))::numeric, 1),
+        round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM t.confirmed_at - r.received_at))::numeric, 1)
+        FROM txs t JOIN requests r USING (request_id) WHERE r.request_id LIKE '$E2E_PREFIX-$E2E_SUBMITS-%'" |
+        {
+            IFS='|' read -r got s50 s99 smax c50 c99
+            echo "(c) at $got requests/s: request -> submitted p50 $s50 ms, p99 $s99 ms, max $smax ms;" \
+                "-> confirmed p50 $c50 ms, p99 $c99 ms"
+        }
+done
 e2e_audit
 e2e_stop_all
 echo "audit passed; figures above"
