@@ -23,6 +23,10 @@ int worker_open(worker_t *w, const worker_spec_t *spec, char *errstr, size_t err
                               "enable.auto.commit", "false",
                               "auto.offset.reset", "earliest",
                               "partition.assignment.strategy", "cooperative-sticky",
+                              /* a dead worker's partitions move after 10 s, not
+                               * librdkafka's 45; a joining one is noticed within 1 s */
+                              "session.timeout.ms", "10000",
+                              "heartbeat.interval.ms", "1000",
                               NULL};
     rd_kafka_conf_t *conf = kafka_conf_new(spec->client_id, defaults, errstr, errstr_size);
     if (conf == NULL)
