@@ -17,6 +17,10 @@ TXL_PIDS[first]=""
 txl_start_worker allocator 19213
 TXL_PIDS[first]="${TXL_PIDS[allocator]}"
 txl_wait_ready 19213 30 || txl_fail "first allocator not ready"
+# Ready is not assigned (a group member may hold no partition): wait for its lanes, so that the
+# second instance joins a group whose partitions the first one holds.
+took_lanes() { grep -q '"lanes taken"' "$TXL_DIR/$1" 2>/dev/null; }
+txl_wait_for 30 took_lanes allocator.log || txl_fail "the first allocator never got partitions"
 txl_produce "$TXLANE_TOPIC_REQUESTS" "${chunks[0]}" -K '	' -X message.max.bytes=2000000
 txl_produce "$TXLANE_TOPIC_REQUESTS" "${chunks[1]}" -K '	' -X message.max.bytes=2000000
 # The second instance joins mid-run: cooperative rebalancing moves half the partitions.
@@ -24,11 +28,7 @@ TXLANE_HTTP_PORT=19214 TXLANE_HTTP_BIND=127.0.0.1 "$TXL_BIN/txlane-allocator" \
     >>"$TXL_DIR/second.out" 2>>"$TXL_DIR/second.log" &
 TXL_PIDS[second]=$!
 txl_produce "$TXLANE_TOPIC_REQUESTS" "${chunks[2]}" -K '	' -X message.max.bytes=2000000
-for ((i = 0; i < 200; i++)); do
-    grep -q '"lanes taken"' "$TXL_DIR/second.log" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q '"lanes taken"' "$TXL_DIR/second.log" || txl_fail "the second allocator never got partitions"
+txl_wait_for 20 took_lanes second.log || txl_fail "the second allocator never got partitions"
 txl_produce "$TXLANE_TOPIC_REQUESTS" "${chunks[3]}" -K '	' -X message.max.bytes=2000000
 kill -KILL "${TXL_PIDS[first]}"
 unset "TXL_PIDS[allocator]"
