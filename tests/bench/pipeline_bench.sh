@@ -8,11 +8,11 @@
 #   (a) anvil's ingest limit: N pre-signed transfers over L lanes of a wallet of their own, each
 #       to a fresh recipient like a payout, sent straight to anvil as JSON-RPC batches (200 calls
 #       each; 4 in flight, each stream over lanes of its own in nonce order), txs/s from the
-#       first send until all are mined;
+#       first send until all are mined; two rounds (two wallets), the better one counts;
 #   (b) txlane end to end on the same anvil (one allocator, two signers, one broadcaster, one
-#       watcher, L lanes): N payouts submitted at once, rate to submitted and to confirmed (from
-#       the first request's Kafka timestamp to the last submitted / confirmed), and the share of
-#       (a) that is;
+#       watcher, L lanes), after a warm-up of L payouts: N payouts submitted at once, rate to
+#       submitted and to confirmed (from the first request's Kafka timestamp to the last
+#       submitted / confirmed), and the share of (a) that is;
 #   (c) latency at steady rates (default 250, 500 and 1,000 requests/s, 10 s each): p50/p99/max
 #       request -> submitted and request -> confirmed.
 # With blocks a second apart a lane carries at most TXLANE_MAX_INFLIGHT (default 16) txs per
@@ -61,43 +61,51 @@ export TXLANE_LOG_LEVEL=warn
 DB="txlane_bench_pipeline"
 ms() { date +%s%3N; }
 
-# (a) Pre-signed raws from lanes of a second wallet (txlane's own lanes stay untouched).
-printf 'bench-raw-%s-%s' "$(date +%s)" "$RANDOM" >"$TXL_DIR/raw_passphrase"
-mkdir -p "$TXL_DIR/raw"
-echo "(a) signing $N transfers over $LANES lanes (anvil mining a block every $BLOCK_TIME s, block gas limit $BLOCK_GAS)..."
-"$PRESIGN" "$TXLANE_MNEMONIC_FILE" "$TXL_DIR/raw_passphrase" "$TXLANE_CHAIN_ID" "$LANES" \
-    "$PER_LANE" 200 4 "$TXL_DIR/raw" "$(date +%s%N)" >"$TXL_DIR/raw_lanes" || txl_fail "pre-signing"
+# (a) Pre-signed raws from lanes of other wallets (txlane's own lanes stay untouched), twice:
+# anvil's rate varies from run to run, and its limit is the better of the two.
 hexwei=0x3635c9adc5dea00000 # 1,000 ETH
-while read -r addr; do
-    txl_rpc anvil_setBalance "[\"$addr\",\"$hexwei\"]" >/dev/null
-done <"$TXL_DIR/raw_lanes"
-mined_all() {
-    local addr
-    while read -r addr; do
-        (($(txl_rpc eth_getTransactionCount "[\"$addr\",\"latest\"]" | tr -d '"') >= PER_LANE)) || return 1
-    done <"$TXL_DIR/raw_lanes"
-}
-t0=$(ms)
 # Four streams side by side, each over lanes of its own in nonce order (a lane's next nonce never
 # reaches the node before the one under it).
 send_stream() {
     local f
-    for f in "$TXL_DIR/raw/batch.$1".*.json; do
+    for f in "$1/batch.$2".*.json; do
         curl -sf -o /dev/null -H 'content-type: application/json' --data @"$f" "$TXLANE_RPC_URL" || return 1
     done
 }
-for s in 00 01 02 03; do send_stream "$s" & done
-for s in 00 01 02 03; do wait -n || txl_fail "(a) sending the pre-signed transfers"; done
-last="$(tail -1 "$TXL_DIR/raw_lanes")"
-deadline=$((SECONDS + 300))
-while (($(txl_rpc eth_getTransactionCount "[\"$last\",\"latest\"]" | tr -d '"') < PER_LANE)); do
-    ((SECONDS < deadline)) || txl_fail "(a) anvil did not mine the pre-signed transfers in 300 s"
-    sleep 0.01
+mined_all() {
+    local addr
+    while read -r addr; do
+        (($(txl_rpc eth_getTransactionCount "[\"$addr\",\"latest\"]" | tr -d '"') >= PER_LANE)) || return 1
+    done <"$1"
+}
+ingest=0
+for round in 1 2; do
+    raw="$TXL_DIR/raw.$round"
+    mkdir -p "$raw"
+    printf 'bench-raw-%s-%s-%s' "$(date +%s)" "$RANDOM" "$round" >"$raw/passphrase"
+    echo "(a) round $round: signing $N transfers over $LANES lanes (anvil mining a block every" \
+        "$BLOCK_TIME s, block gas limit $BLOCK_GAS)..."
+    "$PRESIGN" "$TXLANE_MNEMONIC_FILE" "$raw/passphrase" "$TXLANE_CHAIN_ID" "$LANES" \
+        "$PER_LANE" 200 4 "$raw" "$(date +%s%N)" >"$raw/lanes" || txl_fail "pre-signing"
+    while read -r addr; do
+        txl_rpc anvil_setBalance "[\"$addr\",\"$hexwei\"]" >/dev/null
+    done <"$raw/lanes"
+    t0=$(ms)
+    for s in 00 01 02 03; do send_stream "$raw" "$s" & done
+    for s in 00 01 02 03; do wait -n || txl_fail "(a) sending the pre-signed transfers"; done
+    last="$(tail -1 "$raw/lanes")"
+    deadline=$((SECONDS + 300))
+    while (($(txl_rpc eth_getTransactionCount "[\"$last\",\"latest\"]" | tr -d '"') < PER_LANE)); do
+        ((SECONDS < deadline)) || txl_fail "(a) anvil did not mine the pre-signed transfers in 300 s"
+        sleep 0.01
+    done
+    t1=$(ms)
+    txl_wait_for 60 mined_all "$raw/lanes" || txl_fail "(a) not every pre-signed transfer was mined"
+    rate=$((N * 1000 / (t1 - t0)))
+    echo "(a) round $round: $N pre-signed transfers sent and mined in $((t1 - t0)) ms: $rate txs/s"
+    ((rate > ingest)) && ingest=$rate
 done
-t1=$(ms)
-txl_wait_for 60 mined_all || txl_fail "(a) not every pre-signed transfer was mined"
-ingest=$((N * 1000 / (t1 - t0)))
-echo "(a) anvil ingest: $N pre-signed transfers sent and mined in $((t1 - t0)) ms: $ingest txs/s"
+echo "(a) anvil ingest: $ingest txs/s (the better round)"
 
 # (b) txlane end to end on the same anvil.
 e2e_start allocator allocator 19391
@@ -108,22 +116,33 @@ e2e_start watcher watcher 19395
 for port in 19391 19392 19393 19394 19395; do
     txl_wait_ready "$port" 60 || txl_fail "worker on $port not ready"
 done
-# A running watcher follows the head: let it read (a)'s blocks first.
-caught_up() { [[ "$(txl_metric 19395 txlane_watcher_lag_blocks)" == 0 ]]; }
+# Start-up is not what (b) measures: the watcher reads (a)'s blocks (its lag gauge is 0 until it
+# has read the head once, so wait for its processed block to reach the head), and one payout per
+# lane warms every stage up (consumer groups settled, connections open).
+caught_up() {
+    local head processed
+    head=$(($(txl_rpc eth_blockNumber '[]' | tr -d '"')))
+    processed="$(txl_metric 19395 txlane_watcher_processed_block)"
+    [[ -n "$processed" ]] && ((${processed%.*} >= head))
+}
 txl_wait_for 300 caught_up || txl_fail "the watcher did not catch up with the head"
+echo "(b) warm-up: $LANES payouts..."
+e2e_submit "$LANES"
+e2e_wait "$LANES" 300
 echo "(b) $N payouts at once..."
 e2e_submit "$N"
-e2e_wait "$N" 900
+B_SUBMIT=$E2E_SUBMITS
+e2e_wait $((LANES + N)) 900
 rates="$(txl_psql -d "$DB" -Atc "SELECT
     round(count(*) / extract(epoch FROM max(t.submitted_at) - min(r.received_at))::numeric),
     round(count(*) / extract(epoch FROM max(t.confirmed_at) - min(r.received_at))::numeric)
-    FROM txs t JOIN requests r USING (request_id) WHERE r.request_id LIKE '$E2E_PREFIX-1-%'")"
+    FROM txs t JOIN requests r USING (request_id) WHERE r.request_id LIKE '$E2E_PREFIX-$B_SUBMIT-%'")"
 IFS='|' read -r to_sub to_conf <<<"$rates"
 echo "(b) txlane: $N payouts, $to_sub/s to submitted, $to_conf/s to confirmed" \
     "($((100 * to_sub / ingest)) % and $((100 * to_conf / ingest)) % of (a))"
 
 # (c) latency at steady rates, 10 s each, one after the other (the pipeline drained in between).
-done_n=$N
+done_n=$((LANES + N))
 for rate in ${RATES//,/ }; do
     NC=$((rate * 10))
     echo "(c) $NC payouts at $rate/s..."
