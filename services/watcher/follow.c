@@ -122,6 +122,8 @@ static void watch_chain_consistent(watcher_t *w) {
     metric_set(w->m_consistent, 1);
 }
 
+static uint64_t watch_first_block(const watcher_t *w);
+
 /* Reads the node's head into w->head. */
 static int watch_head(watcher_t *w) {
     rpc_batch_t b;
@@ -140,8 +142,9 @@ static int watch_head(watcher_t *w) {
     } else {
         w->head = head;
         metric_set(w->m_head, (double)head);
-        if (w->have_cursor)
-            metric_set(w->m_lag, head > w->cursor ? (double)(head - w->cursor) : 0);
+        /* the blocks still to read (at a first start, from the first one on) */
+        uint64_t next = w->have_cursor ? w->cursor + 1 : watch_first_block(w);
+        metric_set(w->m_lag, head + 1 > next ? (double)(head + 1 - next) : 0);
     }
     rpc_batch_free(&b);
     return rc;
