@@ -10,8 +10,6 @@ export TXLANE_TREASURY_LANE=15 TXLANE_FUNDS_INTERVAL_MS=500 TXLANE_FUNDS_RETRY_M
     TXLANE_LANE_MIN_BALANCE=100000000000000000 TXLANE_LANE_TOPUP_WEI=50000000000000000000 \
     TXLANE_LANE_MAX_BALANCE=5000000000000000000000
 export TXLANE_COLD_ADDRESS="0x$(openssl rand -hex 20)"
-db() { txl_psql -d "txlane_$TXL_TEST" -Atc "$1"; }
-has() { [[ -n "$(db "$1")" ]]; }
 balance() { python3 -c "print(int($(txl_rpc eth_getBalance "[\"$1\",\"latest\"]"), 16))"; }
 
 txl_rpc anvil_setBalance "[\"$(txl_lane_address 2)\",\"0xd3c21bcecceda1000000\"]" >/dev/null # 1e24
@@ -19,7 +17,7 @@ e2e_start allocator allocator 19461
 e2e_start signer signer 19462
 e2e_start broadcaster broadcaster 19463
 e2e_start watcher watcher 19464
-txl_wait_for 30 has "SELECT 1 FROM lanes HAVING count(*) = 16" ||
+txl_wait_for 30 e2e_has "SELECT 1 FROM lanes HAVING count(*) = 16" ||
     txl_fail "lanes not registered"
 "$TXL_CLI" lanes pause 0 >/dev/null || txl_fail "txlane lanes pause 0"
 sleep 3 # the allocator re-reads lane status every TXLANE_LANE_REFRESH_MS (2 s)
@@ -32,28 +30,28 @@ t_fault="$(date +%s%3N)"
 txl_rpc anvil_setBalance "[\"$(txl_lane_address 1)\",\"0xe8d4a51000\"]" >/dev/null # 1e12 wei
 prefix="$E2E_PREFIX"
 E2E_PREFIX="$prefix-b" e2e_submit 150 # fresh request ids; e2e_wait counts both rounds
-txl_wait_for 60 has "SELECT 1 FROM txs WHERE kind = 'topup' AND to_address = '$(txl_lane_address 1)' AND state = 'confirmed'" ||
-    txl_fail "no confirmed top-up of lane 1 (lane: $(db "SELECT status, status_reason FROM lanes WHERE id = 1"))"
+txl_wait_for 60 e2e_has "SELECT 1 FROM txs WHERE kind = 'topup' AND to_address = '$(txl_lane_address 1)' AND state = 'confirmed'" ||
+    txl_fail "no confirmed top-up of lane 1 (lane: $(e2e_db "SELECT status, status_reason FROM lanes WHERE id = 1"))"
 e2e_wait 300 180
 # the watcher sees the topped-up balance on its next funds check
-txl_wait_for 30 has "SELECT 1 FROM lanes WHERE id = 1 AND status = 'active'" ||
-    txl_fail "lane 1 not active again ($(db "SELECT status, status_reason FROM lanes WHERE id = 1"))"
-[[ "$(db "SELECT count(*) FROM txs WHERE lane_id = 1 AND kind = 'payout' AND state = 'confirmed'")" -gt 0 ]] ||
+txl_wait_for 30 e2e_has "SELECT 1 FROM lanes WHERE id = 1 AND status = 'active'" ||
+    txl_fail "lane 1 not active again ($(e2e_db "SELECT status, status_reason FROM lanes WHERE id = 1"))"
+[[ "$(e2e_db "SELECT count(*) FROM txs WHERE lane_id = 1 AND kind = 'payout' AND state = 'confirmed'")" -gt 0 ]] ||
     txl_fail "lane 1 confirmed no payouts"
-[[ "$(db "SELECT lane_id FROM txs WHERE kind = 'topup' LIMIT 1")" == 15 ]] || txl_fail "top-up not from the treasury lane"
-echo "  top-ups: $(db "SELECT string_agg(request_id || ' ' || value_wei, ', ') FROM txs WHERE kind = 'topup'")"
+[[ "$(e2e_db "SELECT lane_id FROM txs WHERE kind = 'topup' LIMIT 1")" == 15 ]] || txl_fail "top-up not from the treasury lane"
+echo "  top-ups: $(e2e_db "SELECT string_agg(request_id || ' ' || value_wei, ', ') FROM txs WHERE kind = 'topup'")"
 # the lane moves again: its first payout of the second round confirmed (none could pay before)
-moving_ms="$(db "SELECT round(1000 * extract(epoch FROM min(confirmed_at)) - $t_fault) FROM txs
+moving_ms="$(e2e_db "SELECT round(1000 * extract(epoch FROM min(confirmed_at)) - $t_fault) FROM txs
     WHERE lane_id = 1 AND request_id LIKE '$prefix-b-%'")"
 echo "  figures: fault to lane 1 moving again ${moving_ms} ms;" \
-    "$(db "SELECT count(*) FROM tx_attempts a JOIN txs t USING (tx_id) WHERE t.lane_id = 1 AND t.request_id LIKE '$prefix-b-%'")" \
-    "attempts for $(db "SELECT count(*) FROM txs WHERE lane_id = 1 AND request_id LIKE '$prefix-b-%'") payouts of lane 1;" \
+    "$(e2e_db "SELECT count(*) FROM tx_attempts a JOIN txs t USING (tx_id) WHERE t.lane_id = 1 AND t.request_id LIKE '$prefix-b-%'")" \
+    "attempts for $(e2e_db "SELECT count(*) FROM txs WHERE lane_id = 1 AND request_id LIKE '$prefix-b-%'") payouts of lane 1;" \
     "sends refused for funds: $(txl_metric 19463 'txlane_broadcaster_answers_total{outcome="low_funds"}')"
 
 # the sweep of lane 2
-txl_wait_for 60 has "SELECT 1 FROM txs WHERE kind = 'sweep' AND state = 'confirmed'" ||
+txl_wait_for 60 e2e_has "SELECT 1 FROM txs WHERE kind = 'sweep' AND state = 'confirmed'" ||
     txl_fail "no confirmed sweep"
-swept="$(db "SELECT sum(value_wei) FROM txs WHERE kind = 'sweep' AND state = 'confirmed' AND lane_id = 2")"
+swept="$(e2e_db "SELECT sum(value_wei) FROM txs WHERE kind = 'sweep' AND state = 'confirmed' AND lane_id = 2")"
 cold="$(balance "$TXLANE_COLD_ADDRESS")"
 [[ "$swept" == "$cold" ]] || txl_fail "cold address holds $cold, sweeps recorded $swept"
 lane2="$(balance "$(txl_lane_address 2)")"
@@ -61,8 +59,8 @@ python3 -c "import sys; sys.exit(0 if $lane2 <= $TXLANE_LANE_MAX_BALANCE else 1)
     txl_fail "lane 2 still holds $lane2 after its sweep"
 echo "  swept $swept wei to the cold address; lane 2 holds $lane2"
 
-[[ "$(db "SELECT count(*) FROM txs WHERE lane_id = 0")" == 0 ]] || txl_fail "the paused lane 0 got payouts"
-[[ "$(db "SELECT count(*) FROM txs WHERE lane_id = 15 AND kind = 'payout'")" == 0 ]] || txl_fail "payouts routed to the treasury"
+[[ "$(e2e_db "SELECT count(*) FROM txs WHERE lane_id = 0")" == 0 ]] || txl_fail "the paused lane 0 got payouts"
+[[ "$(e2e_db "SELECT count(*) FROM txs WHERE lane_id = 15 AND kind = 'payout'")" == 0 ]] || txl_fail "payouts routed to the treasury"
 [[ "$(txl_metric 19464 txlane_watcher_low_funds_total)" -ge 1 ]] || txl_fail "low_funds metric not counted"
 [[ "$(txl_metric 19463 'txlane_broadcaster_answers_total{outcome="low_funds"}')" -ge 1 ]] ||
     txl_fail "the node never answered insufficient funds: lane 1 was not really drained"

@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib_txlane.sh"
 source "$(dirname "$0")/lib_e2e.sh"
 e2e_init chaos_repair_dropped 12
-db() { txl_psql -d "txlane_$TXL_TEST" -Atc "$1"; }
 restore_mining() {
     txl_rpc evm_setIntervalMining '[0]' >/dev/null 2>&1 || true
     txl_rpc evm_setAutomine '[true]' >/dev/null 2>&1 || true
@@ -25,14 +24,14 @@ e2e_submit 200
 # (Ask the node's pool itself: the database may not know yet that some were mined.)
 in_pool() { (($(txl_rpc txpool_status '[]' | jq -r .pending) >= 20)); }
 txl_wait_for 30 in_pool || txl_fail "no transactions waiting in the pool"
-fault_ms="$(db "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")"
+fault_ms="$(e2e_db "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")"
 txl_rpc anvil_dropAllTransactions '[]' >/dev/null
 dropped_now="$(txl_rpc txpool_status '[]' | jq -r .pending)"
 [[ $((dropped_now)) == 0 ]] || txl_fail "anvil still holds $dropped_now txs after dropping all"
 e2e_wait 200 180
 resent="$(txl_metric 19584 txlane_watcher_resent_total)"
 [[ -n "$resent" ]] && (( ${resent%.*} > 0 )) || txl_fail "nothing was sent again (txlane_watcher_resent_total $resent)"
-moving_ms="$(db "SELECT min((extract(epoch FROM confirmed_at) * 1000)::bigint) - $fault_ms FROM txs
+moving_ms="$(e2e_db "SELECT min((extract(epoch FROM confirmed_at) * 1000)::bigint) - $fault_ms FROM txs
     WHERE confirmed_at > to_timestamp($fault_ms / 1000.0)")"
 e2e_audit
 e2e_stop_all

@@ -13,8 +13,6 @@ source "$(dirname "$0")/lib_txlane.sh"
 source "$(dirname "$0")/lib_e2e.sh"
 e2e_init chaos_repair_gap 12
 export TXLANE_GAP_AFTER_MS=2000
-db() { txl_psql -d "txlane_$TXL_TEST" -Atc "$1"; }
-has() { [[ -n "$(db "$1")" ]]; }
 
 e2e_start allocator allocator 19481
 e2e_start signer signer 19482
@@ -25,22 +23,22 @@ e2e_wait 40 120
 
 # 1. A hole at lane 0's next nonce.
 e2e_stop allocator
-hole="$(db "SELECT next_nonce FROM lanes WHERE id = 0")"
-db "UPDATE lanes SET next_nonce = next_nonce + 1 WHERE id = 0" >/dev/null
+hole="$(e2e_db "SELECT next_nonce FROM lanes WHERE id = 0")"
+e2e_db "UPDATE lanes SET next_nonce = next_nonce + 1 WHERE id = 0" >/dev/null
 t_fault="$(date +%s%3N)"
 e2e_restart allocator
 prefix="$E2E_PREFIX"
 "$TXL_CLI" submit --count 5 --random-recipients --value 1000000000000 --lane 0 \
     --prefix "$prefix-pinned" --quiet >>"$TXL_DIR/submit.out" 2>&1 || txl_fail "pinned submit"
-txl_wait_for 30 has "SELECT 1 FROM txs WHERE request_id LIKE '$prefix-pinned-%' HAVING count(*) = 5" ||
+txl_wait_for 30 e2e_has "SELECT 1 FROM txs WHERE request_id LIKE '$prefix-pinned-%' HAVING count(*) = 5" ||
     txl_fail "pinned payouts not allocated"
-[[ "$(db "SELECT min(nonce) FROM txs WHERE request_id LIKE '$prefix-pinned-%'")" == $((hole + 1)) ]] ||
+[[ "$(e2e_db "SELECT min(nonce) FROM txs WHERE request_id LIKE '$prefix-pinned-%'")" == $((hole + 1)) ]] ||
     txl_fail "pinned payouts do not start after the hole at nonce $hole"
-txl_wait_for 60 has "SELECT 1 FROM txs WHERE lane_id = 0 AND nonce = $hole AND kind = 'cancel' AND state = 'cancelled'" ||
-    txl_fail "hole at lane 0 nonce $hole not filled by a cancel ($(db "SELECT kind || ' ' || state FROM txs WHERE lane_id = 0 AND nonce = $hole"))"
-txl_wait_for 60 has "SELECT 1 FROM txs WHERE request_id LIKE '$prefix-pinned-%' AND state = 'confirmed' HAVING count(*) = 5" ||
+txl_wait_for 60 e2e_has "SELECT 1 FROM txs WHERE lane_id = 0 AND nonce = $hole AND kind = 'cancel' AND state = 'cancelled'" ||
+    txl_fail "hole at lane 0 nonce $hole not filled by a cancel ($(e2e_db "SELECT kind || ' ' || state FROM txs WHERE lane_id = 0 AND nonce = $hole"))"
+txl_wait_for 60 e2e_has "SELECT 1 FROM txs WHERE request_id LIKE '$prefix-pinned-%' AND state = 'confirmed' HAVING count(*) = 5" ||
     txl_fail "lane 0's payouts after the hole not confirmed"
-moving_ms="$(db "SELECT round(1000 * extract(epoch FROM min(confirmed_at)) - $t_fault) FROM txs
+moving_ms="$(e2e_db "SELECT round(1000 * extract(epoch FROM min(confirmed_at)) - $t_fault) FROM txs
     WHERE request_id LIKE '$prefix-pinned-%'")"
 [[ "$(txl_metric 19484 txlane_watcher_gap_cancels_total)" -ge 1 ]] || txl_fail "gap cancel not counted"
 echo "  figures: hole at lane 0 nonce $hole filled with a cancel; fault to the lane's next confirmation ${moving_ms} ms"
@@ -48,13 +46,13 @@ echo "  figures: hole at lane 0 nonce $hole filled with a cancel; fault to the l
 # 2. Payouts allocated while no signer runs are re-driven.
 e2e_stop signer
 E2E_PREFIX="$prefix-b" e2e_submit 10
-txl_wait_for 30 has "SELECT 1 FROM txs WHERE request_id LIKE '$prefix-b-%' AND state = 'created' HAVING count(*) = 10" ||
+txl_wait_for 30 e2e_has "SELECT 1 FROM txs WHERE request_id LIKE '$prefix-b-%' AND state = 'created' HAVING count(*) = 10" ||
     txl_fail "payouts not allocated while the signer is down"
 redriven() { [[ "$(txl_metric 19484 txlane_watcher_gap_redrives_total)" -ge 10 ]]; }
 txl_wait_for 30 redriven || txl_fail "allocations not re-driven: $(txl_metric 19484 txlane_watcher_gap_redrives_total)"
 e2e_restart signer
 E2E_PREFIX="$prefix" e2e_wait 55 120
-echo "  figures: $(txl_metric 19484 txlane_watcher_gap_redrives_total) allocation(s) re-driven; attempts of the re-driven payouts: $(db "SELECT count(*) FROM tx_attempts a JOIN txs t USING (tx_id) WHERE t.request_id LIKE '$prefix-b-%'")"
+echo "  figures: $(txl_metric 19484 txlane_watcher_gap_redrives_total) allocation(s) re-driven; attempts of the re-driven payouts: $(e2e_db "SELECT count(*) FROM tx_attempts a JOIN txs t USING (tx_id) WHERE t.request_id LIKE '$prefix-b-%'")"
 
 e2e_audit
 e2e_stop_all

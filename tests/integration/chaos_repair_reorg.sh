@@ -11,7 +11,6 @@
 source "$(dirname "$0")/lib_txlane.sh"
 source "$(dirname "$0")/lib_e2e.sh"
 e2e_init chaos_repair_reorg 12
-db() { txl_psql -d "txlane_$TXL_TEST" -Atc "$1"; }
 export TXLANE_REORG_DEPTH=16 TXLANE_DROPPED_AFTER_MS=1000 TXLANE_POLL_MS=200
 export TXLANE_BUMP_AFTER_MS=600000 TXLANE_GAP_AFTER_MS=600000
 e2e_start allocator allocator 19601
@@ -28,22 +27,22 @@ head=0
 last=0
 at_head() {
     head="$(($(txl_rpc eth_blockNumber | tr -d '"')))"
-    last="$(db "SELECT coalesce(max(block_number), 0) FROM txs")"
-    ((last > 0)) && [[ "$(db "SELECT max(number) FROM chain_blocks")" == "$head" ]]
+    last="$(e2e_db "SELECT coalesce(max(block_number), 0) FROM txs")"
+    ((last > 0)) && [[ "$(e2e_db "SELECT max(number) FROM chain_blocks")" == "$head" ]]
 }
 txl_wait_for 30 at_head || txl_fail "the watcher did not process the head: head $head," \
-    "last payout in block $last, watcher at block $(db "SELECT max(number) FROM chain_blocks")"
+    "last payout in block $last, watcher at block $(e2e_db "SELECT max(number) FROM chain_blocks")"
 depth=$((head - last + 3))
 ((depth <= TXLANE_REORG_DEPTH)) || txl_fail "head $head is $((head - last)) blocks past our last payout"
 ancestor=$((head - depth))
-affected="$(db "SELECT string_agg(tx_id::text, ',' ORDER BY tx_id) FROM txs WHERE block_number > $ancestor")"
-n_affected="$(db "SELECT count(*) FROM txs WHERE block_number > $ancestor")"
+affected="$(e2e_db "SELECT string_agg(tx_id::text, ',' ORDER BY tx_id) FROM txs WHERE block_number > $ancestor")"
+n_affected="$(e2e_db "SELECT count(*) FROM txs WHERE block_number > $ancestor")"
 ((n_affected > 0)) || txl_fail "no payout of ours in the last $depth blocks"
 echo "  head $head: reorg of depth $depth takes $n_affected payout(s) out of blocks $((ancestor + 1))..$head"
 block_of() { txl_rpc eth_getBlockByNumber "[\"$(printf '0x%x' "$1")\",false]"; }
 declare -A old_hash=()
 for ((b = ancestor + 1; b <= head; b++)); do old_hash[$b]="$(block_of "$b" | jq -r .hash)"; done
-fault_ms="$(db "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")"
+fault_ms="$(e2e_db "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")"
 txl_rpc anvil_reorg "[$depth, []]" >/dev/null
 for ((b = ancestor + 1; b <= head; b++)); do
     [[ "$(block_of "$b" | jq '.transactions | length')" == 0 ]] ||
@@ -60,24 +59,24 @@ txl_rpc evm_mine '[]' >/dev/null # a block on the new chain: the watcher sees it
 
 walked_back() { [[ "$(txl_metric 19604 txlane_watcher_reorgs_total)" -ge 1 ]]; }
 txl_wait_for 30 walked_back || txl_fail "the watcher did not detect the reorganisation"
-reconfirmed() { [[ "$(db "SELECT count(*) FROM txs WHERE tx_id IN ($affected) AND state = 'confirmed'
+reconfirmed() { [[ "$(e2e_db "SELECT count(*) FROM txs WHERE tx_id IN ($affected) AND state = 'confirmed'
     AND block_number IS NOT NULL")" == "$n_affected" ]]; }
 txl_wait_for 60 reconfirmed ||
-    txl_fail "affected payouts not confirmed again: $(db "SELECT string_agg(tx_id || ' ' || state, ', ') FROM txs WHERE tx_id IN ($affected)")"
-back_ms="$(db "SELECT max((extract(epoch FROM confirmed_at) * 1000)::bigint) - $fault_ms FROM txs WHERE tx_id IN ($affected)")"
+    txl_fail "affected payouts not confirmed again: $(e2e_db "SELECT string_agg(tx_id || ' ' || state, ', ') FROM txs WHERE tx_id IN ($affected)")"
+back_ms="$(e2e_db "SELECT max((extract(epoch FROM confirmed_at) * 1000)::bigint) - $fault_ms FROM txs WHERE tx_id IN ($affected)")"
 
 [[ "$(txl_metric 19604 txlane_watcher_reorg_depth_blocks)" == "$depth" ]] ||
     txl_fail "txlane_watcher_reorg_depth_blocks is $(txl_metric 19604 txlane_watcher_reorg_depth_blocks), expected $depth"
 reverted="$(txl_metric 19604 txlane_watcher_reorg_reverted_total)"
 [[ "${reverted%.*}" -ge "$n_affected" ]] || txl_fail "reorg_reverted_total $reverted < $n_affected"
-missing="$(db "SELECT string_agg(t.tx_id::text, ',') FROM txs t WHERE t.tx_id IN ($affected)
+missing="$(e2e_db "SELECT string_agg(t.tx_id::text, ',') FROM txs t WHERE t.tx_id IN ($affected)
     AND NOT EXISTS (SELECT 1 FROM tx_events e WHERE e.tx_id = t.tx_id AND e.from_state = 'confirmed'
       AND e.to_state = 'submitted' AND e.program = 'watcher' AND e.detail->>'reason' = 'reorg'
       AND (e.detail->>'common_ancestor')::bigint = $ancestor)")"
 [[ -z "$missing" ]] || txl_fail "no reorg event (confirmed -> submitted) for tx(s) $missing"
-[[ "$(db "SELECT count(*) FROM tx_events WHERE detail->>'reason' = 'reorg' AND tx_id NOT IN ($affected)")" == 0 ]] ||
+[[ "$(e2e_db "SELECT count(*) FROM tx_events WHERE detail->>'reason' = 'reorg' AND tx_id NOT IN ($affected)")" == 0 ]] ||
     txl_fail "payouts outside the reorganised blocks were walked back"
-[[ "$(db "SELECT count(*) FROM txs WHERE tx_id IN ($affected) AND block_number <= $ancestor")" == 0 ]] ||
+[[ "$(e2e_db "SELECT count(*) FROM txs WHERE tx_id IN ($affected) AND block_number <= $ancestor")" == 0 ]] ||
     txl_fail "an affected payout confirmed at or below the common ancestor"
 resent="$(txl_metric 19604 txlane_watcher_resent_total)"
 

@@ -84,6 +84,10 @@ e2e_wait() {
     done
 }
 
+# One value (or rows, unaligned) from the test's database; e2e_has: whether the query returns any.
+e2e_db() { txl_psql -d "txlane_$TXL_TEST" -Atc "$1"; }
+e2e_has() { [[ -n "$(e2e_db "$1")" ]]; }
+
 e2e_audit() {
     "$TXL_CLI" audit --final --strict-recipients >"$TXL_DIR/audit.out" 2>&1 ||
         txl_fail "txlane audit failed: $(grep -i fail "$TXL_DIR/audit.out" | head -5)"

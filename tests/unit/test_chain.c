@@ -4,7 +4,7 @@
  * by hash as anvil answers them (recorded answers, trimmed; senders set to a
  * lane and another address), the sender filter, the completeness checks of a
  * block's receipts, the strictness every malformed field meets, and which
- * error answers mean "method not implemented".
+ * error answers say that the node lacks a method.
  */
 #include <check.h>
 #include <stdio.h>
