@@ -348,6 +348,38 @@ int rpc_batch_send(rpc_client_t *c, rpc_batch_t *b) {
     return rpc_batches_send(c, one, 1);
 }
 
+void rpc_batch_set_init(rpc_batch_set_t *s, size_t n) {
+    s->n = n;
+    s->b = xcalloc(n > 0 ? n : 1, sizeof(rpc_batch_t));
+    s->ptrs = xcalloc(n > 0 ? n : 1, sizeof(rpc_batch_t *));
+    for (size_t i = 0; i < n; i++) {
+        rpc_batch_init(&s->b[i]);
+        s->ptrs[i] = &s->b[i];
+    }
+}
+
+int rpc_batch_set_send(rpc_client_t *c, rpc_batch_set_t *s) {
+    return rpc_batches_send(c, s->ptrs, s->n);
+}
+
+const char *rpc_batch_set_error(const rpc_batch_set_t *s) {
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->b[i].rc != 0)
+            return s->b[i].errstr;
+    }
+    return "";
+}
+
+void rpc_batch_set_free(rpc_batch_set_t *s) {
+    for (size_t i = 0; i < s->n; i++)
+        rpc_batch_free(&s->b[i]);
+    free(s->b);
+    free(s->ptrs);
+    s->b = NULL;
+    s->ptrs = NULL;
+    s->n = 0;
+}
+
 int rpc_result_u64(yajl_val v, unsigned long long *out) {
     const char *s = rpc_result_str(v);
     if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || s[2] == '\0' ||

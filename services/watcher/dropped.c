@@ -38,31 +38,24 @@ static const char watch_sql_dropped[] =
 /* Looks the hashes up; unknown[i] = 1 for those the node does not know. */
 static int watch_dropped_lookup(watcher_t *w, PGresult *res, size_t n, unsigned char *unknown) {
     size_t nb = (n + WATCH_LOOKUPS_PER_BATCH - 1) / WATCH_LOOKUPS_PER_BATCH;
-    rpc_batch_t *batches = xcalloc(nb, sizeof(rpc_batch_t));
-    rpc_batch_t **ptrs = xcalloc(nb, sizeof(rpc_batch_t *));
+    rpc_batch_set_t set;
     char params[96];
     int rc;
-    for (size_t i = 0; i < nb; i++) {
-        rpc_batch_init(&batches[i]);
-        ptrs[i] = &batches[i];
-    }
+    rpc_batch_set_init(&set, nb);
     for (size_t i = 0; i < n; i++) {
         snprintf(params, sizeof(params), "[\"%s\"]", PQgetvalue(res, (int)i, 1));
-        rpc_batch_add(&batches[i / WATCH_LOOKUPS_PER_BATCH], "eth_getTransactionByHash", params);
+        rpc_batch_add(&set.b[i / WATCH_LOOKUPS_PER_BATCH], "eth_getTransactionByHash", params);
     }
-    rc = rpc_batches_send(w->rpc, ptrs, nb);
+    rc = rpc_batch_set_send(w->rpc, &set);
     if (rc != 0) {
         metric_inc(w->m_errors);
-        log_warn("could not look transactions up", LF_S("error", batches[0].errstr));
+        log_warn("could not look transactions up", LF_S("error", rpc_batch_set_error(&set)));
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        const rpc_call_t *call = &batches[i / WATCH_LOOKUPS_PER_BATCH].calls[i % WATCH_LOOKUPS_PER_BATCH];
+        const rpc_call_t *call = &set.b[i / WATCH_LOOKUPS_PER_BATCH].calls[i % WATCH_LOOKUPS_PER_BATCH];
         unknown[i] = call->error_message == NULL && (call->result == NULL || YAJL_IS_NULL(call->result));
     }
-    for (size_t i = 0; i < nb; i++)
-        rpc_batch_free(&batches[i]);
-    free(batches);
-    free(ptrs);
+    rpc_batch_set_free(&set);
     return rc;
 }
 

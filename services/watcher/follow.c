@@ -265,31 +265,22 @@ static int watch_fetch_once(watcher_t *w, uint64_t first, uint64_t last, chain_b
     if (per * WATCH_FETCH_BATCHES > count)
         per = (count + WATCH_FETCH_BATCHES - 1) / WATCH_FETCH_BATCHES;
     size_t nbatches = (count + per - 1) / per, calls = w->block_receipts ? 2 : 1;
-    rpc_batch_t *batches = xcalloc(nbatches, sizeof(rpc_batch_t));
-    rpc_batch_t **ptrs = xcalloc(nbatches, sizeof(rpc_batch_t *));
+    rpc_batch_set_t set;
     char params[40];
     int rc;
     *n = 0;
+    rpc_batch_set_init(&set, nbatches);
     for (size_t i = 0; i < count; i++) {
-        if (i % per == 0) {
-            rpc_batch_init(&batches[i / per]);
-            ptrs[i / per] = &batches[i / per];
-        }
         chain_block_params(first + i, !w->block_receipts, params);
-        rpc_batch_add(&batches[i / per], "eth_getBlockByNumber", params);
+        rpc_batch_add(&set.b[i / per], "eth_getBlockByNumber", params);
         if (w->block_receipts) {
             chain_block_receipts_params(first + i, params);
-            rpc_batch_add(&batches[i / per], "eth_getBlockReceipts", params);
+            rpc_batch_add(&set.b[i / per], "eth_getBlockReceipts", params);
         }
     }
-    rc = rpc_batches_send(w->rpc, ptrs, nbatches);
+    rc = rpc_batch_set_send(w->rpc, &set);
     if (rc != 0) {
-        for (size_t i = 0; i < nbatches; i++) {
-            if (batches[i].rc != 0) {
-                watch_rpc_failed(w, "eth_getBlockByNumber", batches[i].errstr);
-                break;
-            }
-        }
+        watch_rpc_failed(w, "eth_getBlockByNumber", rpc_batch_set_error(&set));
         goto cleanup;
     }
     /* lanes are refreshed after the blocks exist (see lanes.c) */
@@ -297,7 +288,7 @@ static int watch_fetch_once(watcher_t *w, uint64_t first, uint64_t last, chain_b
     if (rc != 0)
         goto cleanup;
     for (size_t i = 0; i < count; i++) {
-        rc = watch_fetch_parse(w, first + i, &batches[i / per].calls[(i % per) * calls], &bs[i]);
+        rc = watch_fetch_parse(w, first + i, &set.b[i / per].calls[(i % per) * calls], &bs[i]);
         if (rc != 0) {
             chain_block_clear(&bs[i]);
             if (rc == WATCH_BLOCK_MISSING)
@@ -309,10 +300,7 @@ static int watch_fetch_once(watcher_t *w, uint64_t first, uint64_t last, chain_b
     if (rc == 0)
         watch_rpc_ok(w);
 cleanup:
-    for (size_t i = 0; i < nbatches; i++)
-        rpc_batch_free(&batches[i]);
-    free(batches);
-    free(ptrs);
+    rpc_batch_set_free(&set);
     return rc;
 }
 

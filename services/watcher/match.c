@@ -185,34 +185,25 @@ static int watch_lookup(watcher_t *w, const char *method, const char *what, watc
     if (want == 0)
         return 0;
     size_t nb = (want + WATCH_RECEIPTS_PER_BATCH - 1) / WATCH_RECEIPTS_PER_BATCH;
-    rpc_batch_t *batches = xcalloc(nb, sizeof(rpc_batch_t));
-    rpc_batch_t **ptrs = xcalloc(nb, sizeof(rpc_batch_t *));
+    rpc_batch_set_t set;
     char params[CHAIN_HASH_STR_LEN + 8], hash[CHAIN_HASH_STR_LEN + 1], err[256] = "";
     int rc;
-    for (size_t i = 0; i < nb; i++) {
-        rpc_batch_init(&batches[i]);
-        ptrs[i] = &batches[i];
-    }
+    rpc_batch_set_init(&set, nb);
     for (size_t k = 0; k < want; k++) {
         chain_hash_format(who[k]->hash, hash);
         snprintf(params, sizeof(params), "[\"%s\"]", hash);
-        rpc_batch_add(&batches[k / WATCH_RECEIPTS_PER_BATCH], method, params);
+        rpc_batch_add(&set.b[k / WATCH_RECEIPTS_PER_BATCH], method, params);
     }
-    rc = rpc_batches_send(w->rpc, ptrs, nb);
+    rc = rpc_batch_set_send(w->rpc, &set);
     if (rc != 0) {
-        for (size_t i = 0; i < nb; i++) {
-            if (batches[i].rc != 0) {
-                snprintf(err, sizeof(err), "%s", batches[i].errstr);
-                break;
-            }
-        }
         metric_inc(w->m_errors);
-        log_warn("node look-up failed", LF_S("call", method), LF_S("error", err));
+        log_warn("node look-up failed", LF_S("call", method),
+                 LF_S("error", rpc_batch_set_error(&set)));
         goto cleanup;
     }
     for (size_t k = 0; k < want; k++) {
         const rpc_call_t *call =
-            &batches[k / WATCH_RECEIPTS_PER_BATCH].calls[k % WATCH_RECEIPTS_PER_BATCH];
+            &set.b[k / WATCH_RECEIPTS_PER_BATCH].calls[k % WATCH_RECEIPTS_PER_BATCH];
         watch_match_t *x = who[k];
         if (call->error_message != NULL) {
             snprintf(err, sizeof(err), "%s", call->error_message);
@@ -233,10 +224,7 @@ static int watch_lookup(watcher_t *w, const char *method, const char *what, watc
         }
     }
 cleanup:
-    for (size_t i = 0; i < nb; i++)
-        rpc_batch_free(&batches[i]);
-    free(batches);
-    free(ptrs);
+    rpc_batch_set_free(&set);
     return rc;
 }
 

@@ -208,20 +208,17 @@ size_t watch_send_raw(watcher_t *w, char *const *params, size_t n) {
     size_t nb = (n + WATCH_RAW_PER_BATCH - 1) / WATCH_RAW_PER_BATCH, accepted = 0;
     if (n == 0)
         return 0;
-    rpc_batch_t *batches = xcalloc(nb, sizeof(rpc_batch_t));
-    rpc_batch_t **ptrs = xcalloc(nb, sizeof(rpc_batch_t *));
-    for (size_t i = 0; i < nb; i++) {
-        rpc_batch_init(&batches[i]);
-        ptrs[i] = &batches[i];
-    }
+    rpc_batch_set_t set;
+    rpc_batch_set_init(&set, nb);
     for (size_t i = 0; i < n; i++)
-        rpc_batch_add(&batches[i / WATCH_RAW_PER_BATCH], "eth_sendRawTransaction", params[i]);
-    if (rpc_batches_send(w->rpc, ptrs, nb) != 0) {
+        rpc_batch_add(&set.b[i / WATCH_RAW_PER_BATCH], "eth_sendRawTransaction", params[i]);
+    if (rpc_batch_set_send(w->rpc, &set) != 0) {
         metric_inc(w->m_errors);
-        log_warn("could not send raw transactions again", LF_S("error", batches[0].errstr));
+        log_warn("could not send raw transactions again",
+                 LF_S("error", rpc_batch_set_error(&set)));
     }
     for (size_t i = 0; i < n; i++) {
-        const rpc_batch_t *b = &batches[i / WATCH_RAW_PER_BATCH];
+        const rpc_batch_t *b = &set.b[i / WATCH_RAW_PER_BATCH];
         node_answer_t a = node_answer_of_call(b, i % WATCH_RAW_PER_BATCH);
         if (a.outcome == NODE_ANSWER_ACCEPTED || a.outcome == NODE_ANSWER_KNOWN)
             accepted++;
@@ -229,9 +226,6 @@ size_t watch_send_raw(watcher_t *w, char *const *params, size_t n) {
             log_debug("raw transaction not taken again", LF_S("outcome", node_outcome_name(a.outcome)),
                       LF_S("reason", a.reason));
     }
-    for (size_t i = 0; i < nb; i++)
-        rpc_batch_free(&batches[i]);
-    free(batches);
-    free(ptrs);
+    rpc_batch_set_free(&set);
     return accepted;
 }

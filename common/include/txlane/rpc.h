@@ -6,8 +6,9 @@
  * and waits for all of them. rpc_batches_start() does the same without
  * waiting: the caller drives the set with rpc_batches_poll() (or ends it with
  * rpc_batches_finish()) and does other work meanwhile; a client has at most
- * one set in flight, and its blocking calls wait for that set too. Every request has a timeout. Results are yajl
- * trees owned by the batch until rpc_batch_reset()/rpc_batch_free().
+ * one set in flight, and its blocking calls wait for that set too. Every
+ * request has a timeout. Results are yajl trees owned by the batch until
+ * rpc_batch_reset()/rpc_batch_free().
  *
  * A client belongs to one thread.
  */
@@ -83,6 +84,21 @@ int rpc_batches_busy(const rpc_client_t *c);
 int rpc_batches_poll(rpc_client_t *c, int wait_ms, int *rc);
 /* Waits for the set in flight to end; returns as rpc_batches_send. */
 int rpc_batches_finish(rpc_client_t *c) TXL_WUR;
+
+/* n batches allocated and initialised together, for many calls spread over
+ * batches sent side by side: b[i] is batch i. */
+typedef struct {
+    rpc_batch_t *b;
+    rpc_batch_t **ptrs;
+    size_t n;
+} rpc_batch_set_t;
+
+void rpc_batch_set_init(rpc_batch_set_t *s, size_t n);
+/* rpc_batches_send over the whole set. */
+int rpc_batch_set_send(rpc_client_t *c, rpc_batch_set_t *s) TXL_WUR;
+/* The errstr of the first batch that failed, or "" when none did. */
+const char *rpc_batch_set_error(const rpc_batch_set_t *s);
+void rpc_batch_set_free(rpc_batch_set_t *s);
 
 /* Helpers to read results: a "0x..." quantity as uint64. */
 int rpc_result_u64(yajl_val v, unsigned long long *out) TXL_WUR;
